@@ -1,0 +1,50 @@
+"""JSON shapes of the API's objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from app.models import Member, Program
+from app.programs.operations import DESIGN_RULES
+
+
+def base_url() -> str:
+    """The service's public URL."""
+    return current_app.config["SETTINGS"].BASE_URL
+
+
+def program_json(program: Program) -> dict[str, Any]:
+    """A program and its design."""
+    out: dict[str, Any] = {"id": program.id, "template": program.template}
+    out.update({k: getattr(program, k) for k in DESIGN_RULES})
+    out["design_version"] = program.design_version
+    out["images"] = sorted(img.filename for img in program.images)
+    out["created_at"] = program.created_at.isoformat()
+    out["updated_at"] = program.updated_at.isoformat()
+    out["links"] = {}
+    return out
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    """A member, their balance and the links to their card."""
+    return {
+        "id": member.id,
+        "program_id": member.program_id,
+        "serial_number": member.serial_number,
+        "name": member.name,
+        "email": member.email,
+        "external_id": member.external_id,
+        "language": member.language,
+        "points": member.points,
+        "pass_version": member.pass_version,
+        "pass_updated_at": member.pass_updated_at.isoformat(),
+        "created_at": member.created_at.isoformat(),
+        "links": member_links(member),
+    }
+
+
+def member_links(member: Member) -> dict[str, str]:
+    """Public links to a member's card (no API key needed; guarded by the download token)."""
+    return {"apple": f"{base_url()}/cards/{member.download_token}/apple.pkpass"}

@@ -1,0 +1,138 @@
+"""Settings: one object, every key documented, each overridable by a WALLETPASS_ variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PREFIX = "WALLETPASS_"
+
+
+def _default_data_dir() -> str:
+    """The data folder used when WALLETPASS_DATA_DIR is not set."""
+    return str(Path.cwd() / "data")
+
+
+@dataclass
+class Settings:
+    """Every setting the service reads, with its default and meaning.
+
+    Each field can be set by the environment variable ``WALLETPASS_<NAME>``
+    (for example ``WALLETPASS_BASE_URL``) or by the ``test_config`` mapping
+    passed to ``create_app``.
+    """
+
+    DATA_DIR: str = field(
+        default_factory=_default_data_dir,
+        metadata={"doc": "Folder for the SQLite database, generated dev certificates and mail."},
+    )
+    DATABASE_URL: str = field(
+        default="",
+        metadata={"doc": "Any SQLAlchemy URL. Default: SQLite file walletpass.db in DATA_DIR."},
+    )
+    BASE_URL: str = field(
+        default="http://127.0.0.1:5000",
+        metadata={"doc": "Public URL of the service; passes use BASE_URL + /wallet as webServiceURL."},
+    )
+    SECRET_KEY: str = field(
+        default="",
+        metadata={"doc": "Flask secret key. Default: a random key stored in DATA_DIR/secret_key."},
+    )
+    APPLE_CERT: str = field(
+        default="", metadata={"doc": "PEM file of the Pass Type ID certificate."}
+    )
+    APPLE_KEY: str = field(default="", metadata={"doc": "PEM file of its private key."})
+    APPLE_KEY_PASSWORD: str = field(
+        default="", metadata={"doc": "Password of the private key or .p12, if any."}
+    )
+    APPLE_WWDR: str = field(
+        default="", metadata={"doc": "PEM file of Apple's WWDR intermediate (G4) that issued it."}
+    )
+    APPLE_P12: str = field(
+        default="",
+        metadata={"doc": "A .p12 holding certificate and key (instead of APPLE_CERT/APPLE_KEY)."},
+    )
+    APPLE_DEV_PASS_TYPE_ID: str = field(
+        default="pass.example.walletpass.dev",
+        metadata={"doc": "Pass type id of the development certificate made when none is set."},
+    )
+    APPLE_DEV_TEAM_ID: str = field(
+        default="DEVTEAM000",
+        metadata={"doc": "Team id of the development certificate made when none is set."},
+    )
+    APNS_URL: str = field(
+        default="https://api.push.apple.com",
+        metadata={"doc": "APNs endpoint (HTTP/2) used to tell devices a pass changed."},
+    )
+    APNS_CA_FILE: str = field(
+        default="",
+        metadata={"doc": "Extra CA certificates (PEM) to trust for APNS_URL, for a local stand-in."},
+    )
+    CELERY_BROKER_URL: str = field(
+        default="",
+        metadata={"doc": "Celery broker (e.g. redis://...). Empty: jobs run in the web process."},
+    )
+    WORKER_POLL_SECONDS: float = field(
+        default=1.0,
+        metadata={"doc": "How often the embedded worker looks for pending work."},
+    )
+    EMBEDDED_WORKER: bool = field(
+        default=True,
+        metadata={"doc": "Run background jobs in a thread of `walletpass serve` when no broker."},
+    )
+    MAX_CONTENT_LENGTH: int = field(
+        default=12 * 1024 * 1024,
+        metadata={"doc": "Largest request body accepted, in bytes (image uploads included)."},
+    )
+    MAX_JSON_BYTES: int = field(
+        default=256 * 1024, metadata={"doc": "Largest JSON request body accepted, in bytes."}
+    )
+    LOG_LEVEL: str = field(default="INFO", metadata={"doc": "Logging level."})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Build settings from defaults overridden by WALLETPASS_* environment variables."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name)
+            if raw is not None:
+                values[f.name] = _coerce(f.name, raw, f.type)
+        return cls(**values)
+
+    def finalize(self) -> None:
+        """Fill in settings derived from others (database URL, trailing slashes)."""
+        self.BASE_URL = self.BASE_URL.rstrip("/")
+        if not self.DATABASE_URL:
+            db_path = Path(self.DATA_DIR) / "walletpass.db"
+            self.DATABASE_URL = f"sqlite:///{db_path}"
+
+    @classmethod
+    def documentation(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, meaning) for every setting, for the README and `walletpass settings`."""
+        rows = []
+        for f in fields(cls):
+            default = "<current folder>/data" if f.name == "DATA_DIR" else str(f.default)
+            rows.append((PREFIX + f.name, default, f.metadata.get("doc", "")))
+        return rows
+
+
+def _coerce(name: str, raw: str, annotation: Any) -> Any:
+    """Turn an environment string into the setting's type, with a clear error."""
+    kind = str(annotation)
+    try:
+        if kind == "bool":
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name} must be a {kind}, got {raw!r}") from None
+    return raw

@@ -1,0 +1,86 @@
+"""Domain errors and the one place that turns them into JSON error answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A failure the caller can act on; carries an HTTP status, a code and a clear message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.details = details
+
+
+class ValidationError(DomainError):
+    """The request is well-formed JSON but a field is missing or wrong."""
+
+    status = 422
+    code = "validation_error"
+
+
+class NotFound(DomainError):
+    """The object does not exist, or belongs to another merchant (we do not say which)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state."""
+
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    """Missing or invalid credentials."""
+
+    status = 401
+    code = "unauthorized"
+
+
+def error_response(status: int, code: str, message: str,
+                   details: dict[str, Any] | None = None) -> tuple[Response, int]:
+    """The JSON error shape every API answer uses: {"error": {"code", "message"}}."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return jsonify({"error": body}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors and HTTP errors to JSON answers, in one place."""
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> tuple[Response, int]:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Response, int] | HTTPException:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = exc.description or exc.name
+        if exc.code == 413:
+            message = "The request body is too large."
+        return error_response(exc.code or 500, code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -1,0 +1,197 @@
+"""Background work, driven by the database.
+
+The database is the source of truth for pending work (passes whose version is newer than
+what was pushed, webhook deliveries that are due, points that have expired). A *sweep* is
+a function that finds such work and does it; it is safe to run twice and to run in two
+workers at once. Sweeps run:
+
+- in the embedded worker, a thread of `walletpass serve`, every few seconds and at once
+  when a request commits work for it (`wake`); or
+- on Celery (production): beat runs every sweep on its interval and `wake` sends the
+  `walletpass.run_sweep` task after the commit.
+
+A crashed worker or a lost queue message therefore loses nothing: the next sweep finds
+what is still pending.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery, Task, shared_task
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A registered sweep: its function and how often it runs when not woken."""
+
+    name: str
+    func: Callable[[], int]
+    every: float
+
+
+SWEEPS: dict[str, Sweep] = {}
+
+
+def sweep(name: str, every: float) -> Callable[[Callable[[], int]], Callable[[], int]]:
+    """Register a function as a sweep (it returns how many items it handled)."""
+
+    def register(func: Callable[[], int]) -> Callable[[], int]:
+        SWEEPS[name] = Sweep(name, func, every)
+        return func
+
+    return register
+
+
+def run_sweep_now(name: str) -> int:
+    """Run one sweep in the current app context, logging (not raising) its failure."""
+    from app.extensions import db
+
+    try:
+        return SWEEPS[name].func()
+    except Exception:
+        log.exception("sweep %s failed; it will run again", name)
+        db.session.rollback()
+        return 0
+    finally:
+        db.session.remove()
+
+
+def wake(session: Session, *names: str) -> None:
+    """Ask for these sweeps to run as soon as the session's transaction commits."""
+    session.info.setdefault("walletpass_wake", set()).update(names)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    """Deliver the wake-ups of a committed transaction."""
+    names = session.info.pop("walletpass_wake", None)
+    if names and has_app_context():
+        dispatcher = current_app.extensions.get("walletpass.dispatch")
+        if dispatcher is not None:
+            dispatcher(sorted(names))
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    """Forget the wake-ups of a rolled-back transaction."""
+    session.info.pop("walletpass_wake", None)
+
+
+class EmbeddedWorker(threading.Thread):
+    """Runs the sweeps in a thread of the web process (the default, no broker needed)."""
+
+    def __init__(self, app: Flask, poll: float) -> None:
+        super().__init__(name="walletpass-worker", daemon=True)
+        self.app = app
+        self.poll = poll
+        self._woken: set[str] = set()
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._stop = threading.Event()
+        self._last_run: dict[str, float] = {}
+
+    def dispatch(self, names: list[str]) -> None:
+        """Wake the worker for these sweeps."""
+        with self._lock:
+            self._woken.update(names)
+        self._event.set()
+
+    def run(self) -> None:
+        """Loop until stopped: run woken sweeps at once and the others when due."""
+        while not self._stop.is_set():
+            self._event.wait(self.poll)
+            self._event.clear()
+            self.run_once()
+
+    def run_once(self) -> int:
+        """Run every woken or due sweep once; returns the items handled."""
+        with self._lock:
+            woken, self._woken = self._woken, set()
+        now = time.monotonic()
+        handled = 0
+        for name, sw in list(SWEEPS.items()):
+            if name in woken or now - self._last_run.get(name, 0.0) >= sw.every:
+                self._last_run[name] = now
+                with self.app.app_context():
+                    handled += run_sweep_now(name)
+        return handled
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the loop and wait for the current sweep to finish."""
+        self._stop.set()
+        self._event.set()
+        if self.is_alive():
+            self.join(timeout)
+
+
+def start_embedded_worker(app: Flask) -> EmbeddedWorker | None:
+    """Start the in-process worker, unless a Celery broker is configured or it is disabled."""
+    settings = app.config["SETTINGS"]
+    if settings.CELERY_BROKER_URL or not settings.EMBEDDED_WORKER:
+        return None
+    import_sweeps()
+    worker = EmbeddedWorker(app, settings.WORKER_POLL_SECONDS)
+    app.extensions["walletpass.dispatch"] = worker.dispatch
+    app.extensions["walletpass.worker"] = worker
+    worker.start()
+    return worker
+
+
+def import_sweeps() -> None:
+    """Import the modules that register sweeps."""
+    import app.tasks  # noqa: F401
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Flask's Celery pattern: every task runs inside the app context."""
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    settings = app.config["SETTINGS"]
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=settings.CELERY_BROKER_URL,
+        task_ignore_result=True,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+    )
+    import_sweeps()
+    celery_app.conf.beat_schedule = {
+        f"sweep-{name}": {"task": "walletpass.run_sweep", "schedule": sw.every, "args": (name,)}
+        for name, sw in SWEEPS.items()
+    }
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    app.extensions["walletpass.dispatch"] = _celery_dispatch
+    return celery_app
+
+
+def _celery_dispatch(names: list[str]) -> None:
+    """Send a run_sweep task per woken sweep (failures only delay the work to beat's next run)."""
+    for name in names:
+        try:
+            run_sweep.delay(name)
+        except Exception:
+            log.warning("could not queue sweep %s; beat will run it", name, exc_info=True)
+
+
+@shared_task(name="walletpass.run_sweep", ignore_result=True)
+def run_sweep(name: str) -> int:
+    """Celery task: run one sweep."""
+    import_sweeps()
+    return run_sweep_now(name)

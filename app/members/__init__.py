@@ -1,0 +1,1 @@
+"""Members: customers enrolled in a program, each with a card."""

@@ -1,0 +1,68 @@
+"""Enrolling members and finding them: plain functions that raise domain errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import validation as v
+from app.errors import Conflict, NotFound, ValidationError
+from app.extensions import db
+from app.models import Member, Merchant, Program
+from app.wallet import i18n
+
+
+def _language(name: str, value: Any) -> str:
+    """A card language tag, normalized to one the cards speak (e.g. 'zh-TW' -> 'zh-Hant')."""
+    lang = i18n.normalize_language(value) if isinstance(value, str) else None
+    if lang is None:
+        raise ValidationError(f"'{name}' must be one of: {', '.join(i18n.LANGUAGES)}.")
+    return lang
+
+
+ENROLL_RULES: dict[str, v.Validator] = {
+    "email": v.email,
+    "name": v.text(200, required=False),
+    "external_id": v.text(200),
+    "language": _language,
+}
+
+
+def enroll_member(program: Program, body: dict[str, Any]) -> Member:
+    """Enroll a customer in a program; an email already enrolled is a conflict."""
+    data = v.validate(body, ENROLL_RULES, required=("email",), nullable=("name", "external_id"))
+    if data.get("name") is None:
+        data["name"] = ""
+    existing = db.session.scalar(
+        select(Member.id).where(Member.program_id == program.id, Member.email == data["email"]))
+    if existing is not None:
+        raise Conflict(f"{data['email']} is already a member of this program (member "
+                       f"{existing}).", code="already_enrolled", details={"member_id": existing})
+    member = Member(program=program, **data)
+    db.session.add(member)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"{data['email']} is already a member of this program.",
+                       code="already_enrolled") from None
+    return member
+
+
+def get_member(merchant: Merchant, member_id: int) -> Member:
+    """The merchant's member, or NotFound (also for another merchant's member)."""
+    member = db.session.scalar(
+        select(Member).join(Program).where(Member.id == member_id,
+                                           Program.merchant_id == merchant.id))
+    if member is None:
+        raise NotFound(f"Member {member_id} not found.")
+    return member
+
+
+def member_by_download_token(token: str) -> Member | None:
+    """The member whose card link carries this token."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Member).where(Member.download_token == token))

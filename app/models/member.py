@@ -1,0 +1,61 @@
+"""Members: one customer's card in one program."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow, utcnow_seconds
+from app.models.program import Program
+
+
+def new_serial() -> str:
+    """A fresh, unguessable pass serial number."""
+    return uuid.uuid4().hex
+
+
+def new_token() -> str:
+    """A random token of 32 URL-safe characters (passes require at least 16)."""
+    return secrets.token_urlsafe(24)
+
+
+class Member(db.Model):  # type: ignore[name-defined,misc]
+    """A customer enrolled in a program, and the state of their pass."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("program_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+    serial_number: Mapped[str] = mapped_column(String(64), unique=True, default=new_serial)
+    auth_token: Mapped[str] = mapped_column(String(64), default=new_token)
+    download_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    pass_version: Mapped[int] = mapped_column(Integer, default=1)
+    pass_updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow_seconds)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    program: Mapped[Program] = relationship()
+
+    def touch_pass(self, now: datetime | None = None) -> None:
+        """Mark the pass changed: bump its version and its whole-second Last-Modified time.
+
+        HTTP dates have one-second precision, so the new time is always at least one second
+        after the previous one; otherwise a device asking If-Modified-Since could miss an
+        update made within the same second.
+        """
+        now = (now or utcnow()).replace(microsecond=0)
+        previous = self.pass_updated_at.replace(microsecond=0) if self.pass_updated_at else None
+        if previous is not None and now <= previous:
+            now = previous + timedelta(seconds=1)
+        self.pass_version = (self.pass_version or 1) + 1
+        self.pass_updated_at = now

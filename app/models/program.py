@@ -1,0 +1,64 @@
+"""Loyalty programs (the card design) and their processed images."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+from app.models.merchant import Merchant
+
+BARCODE_FORMATS = ("qr", "pdf417", "aztec", "code128")
+
+
+class Program(db.Model):  # type: ignore[name-defined,misc]
+    """A merchant's loyalty program and the design of its card."""
+
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    template: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    organization_name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500))
+    logo_text: Mapped[str] = mapped_column(String(100), default="")
+    background_color: Mapped[str] = mapped_column(String(7))
+    foreground_color: Mapped[str] = mapped_column(String(7))
+    label_color: Mapped[str] = mapped_column(String(7))
+    points_label: Mapped[str] = mapped_column(String(50), default="Points")
+    barcode_format: Mapped[str] = mapped_column(String(16), default="qr")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    back_text: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[str] = mapped_column(Text, default="")
+    locations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    design_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    merchant: Mapped[Merchant] = relationship()
+    images: Mapped[list[ProgramImage]] = relationship(
+        back_populates="program", cascade="all, delete-orphan"
+    )
+
+
+class ProgramImage(db.Model):  # type: ignore[name-defined,misc]
+    """One processed image file of a program's card (e.g. logo@2x.png), made once at upload."""
+
+    __tablename__ = "program_images"
+    __table_args__ = (UniqueConstraint("program_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    program: Mapped[Program] = relationship(back_populates="images")

@@ -1,0 +1,1 @@
+"""Programs: a merchant's loyalty program and the design of its card."""

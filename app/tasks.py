@@ -1,0 +1,1 @@
+"""Sweeps (background jobs). Each feature registers its own with @jobs.sweep."""

@@ -1,0 +1,86 @@
+"""Issuing .pkpass files: the signing identity, per-program static bundles, signed passes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from app.config import Settings
+from app.models import Member, Program
+from app.wallet import i18n
+from app.wallet.apple.certs import (
+    SigningIdentity,
+    create_dev_identity,
+    expiry_warning,
+    load_identity,
+)
+from app.wallet.apple.passjson import build_pass_json
+from app.wallet.apple.signing import PassSigner, StaticBundle, make_static_bundle
+from app.wallet.content import card_content
+
+PKPASS_MIMETYPE = "application/vnd.apple.pkpass"
+
+
+def load_signing_identity(settings: Settings, log: logging.Logger) -> SigningIdentity:
+    """The configured Pass Type ID identity, or development certificates made on first start."""
+    if settings.APPLE_P12:
+        identity = load_identity(p12_path=settings.APPLE_P12,
+                                 p12_password=settings.APPLE_KEY_PASSWORD or None,
+                                 wwdr_path=settings.APPLE_WWDR or None)
+    elif settings.APPLE_CERT:
+        identity = load_identity(cert_path=settings.APPLE_CERT, key_path=settings.APPLE_KEY,
+                                 key_password=settings.APPLE_KEY_PASSWORD or None,
+                                 wwdr_path=settings.APPLE_WWDR)
+    else:
+        paths = create_dev_identity(Path(settings.DATA_DIR) / "dev-certs",
+                                    pass_type_id=settings.APPLE_DEV_PASS_TYPE_ID,
+                                    team_id=settings.APPLE_DEV_TEAM_ID)
+        log.warning("No Apple certificate configured: using development certificates in %s; "
+                    "no iPhone will accept these passes.", paths["cert"].parent)
+        identity = load_identity(cert_path=paths["cert"], key_path=paths["key"],
+                                 wwdr_path=paths["wwdr"])
+    warning = expiry_warning(identity)
+    if warning:
+        log.warning(warning)
+    return identity
+
+
+class PassIssuer:
+    """Builds signed passes; keys are parsed once and static files bundled once per design."""
+
+    def __init__(self, identity: SigningIdentity, settings: Settings) -> None:
+        self.identity = identity
+        self.signer = PassSigner(identity)
+        self.web_service_url = settings.BASE_URL + "/wallet"
+        self._bundles: dict[tuple[int, int], StaticBundle] = {}
+        self._lock = threading.Lock()
+
+    def pass_json(self, program: Program, member: Member) -> dict:
+        """The pass.json dict for a member."""
+        return build_pass_json(program, member, pass_type_id=self.identity.pass_type_id,
+                               team_id=self.identity.team_id,
+                               web_service_url=self.web_service_url)
+
+    def pkpass(self, member: Member) -> bytes:
+        """The signed .pkpass bytes of a member's current card."""
+        program = member.program
+        content = card_content(program, member)
+        data = build_pass_json(program, member, pass_type_id=self.identity.pass_type_id,
+                               team_id=self.identity.team_id,
+                               web_service_url=self.web_service_url, content=content)
+        return self.signer.build_pkpass(data, self.bundle(program, content.translatable))
+
+    def bundle(self, program: Program, texts: list[str]) -> StaticBundle:
+        """The program's images and pass.strings, built once per design version."""
+        key = (program.id, program.design_version)
+        bundle = self._bundles.get(key)
+        if bundle is None:
+            files = {img.filename: img.data for img in program.images}
+            files.update(i18n.pass_strings_files(texts, program.translations or None,
+                                                 source_language=program.language or "en"))
+            bundle = make_static_bundle(files)
+            with self._lock:
+                self._bundles = {k: v for k, v in self._bundles.items() if k[0] != program.id}
+                self._bundles[key] = bundle
+        return bundle

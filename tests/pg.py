@@ -1,0 +1,92 @@
+"""A throwaway PostgreSQL server on loopback for the test suite."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def find_bindir() -> Path | None:
+    """The folder holding initdb/pg_ctl of the newest installed PostgreSQL, if any."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key)
+    for path in reversed(candidates):
+        if (Path(path) / "initdb").exists():
+            return Path(path)
+    found = shutil.which("pg_ctl")
+    return Path(found).parent if found and shutil.which("initdb") else None
+
+
+def _version_key(path: str) -> float:
+    """Sort key for /usr/lib/postgresql/<version>/bin paths."""
+    try:
+        return float(Path(path).parent.name)
+    except ValueError:
+        return 0.0
+
+
+class PostgresServer:
+    """initdb + pg_ctl start on a free loopback port; stop() removes everything."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="walletpass-pg-"))
+        self.datadir = self.root / "data"
+        self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+
+    def _run(self, *args: str) -> None:
+        """Run a PostgreSQL tool, as the postgres user when we are root."""
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> str:
+        """Start the server; returns a SQLAlchemy URL of its 'postgres' database."""
+        self._run("initdb", "-D", str(self.datadir), "-A", "trust", "-U", self.user,
+                  "--no-sync", "-E", "UTF8")
+        opts = (f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.datadir), "-o", opts, "-l",
+                  str(self.root / "log"), "-w", "-t", "60", "start")
+        self._wait()
+        return self.url("postgres")
+
+    def url(self, database: str) -> str:
+        """SQLAlchemy URL of one database on this server."""
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def _wait(self) -> None:
+        """Wait (bounded) until the server accepts TCP connections."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("PostgreSQL did not start")
+
+    def stop(self) -> None:
+        """Stop the server and delete its files."""
+        try:
+            self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)

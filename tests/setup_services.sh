@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the system programs the test suite starts on loopback (PostgreSQL, Redis).
+# The suite starts and stops its own throwaway servers; nothing is left running.
+set -euo pipefail
+
+need=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v openssl >/dev/null || need+=(openssl)
+command -v unzip >/dev/null || need+=(unzip)
+
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "Installing: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+  # The suite runs its own servers; stop any the package started.
+  $SUDO service postgresql stop >/dev/null 2>&1 || true
+  $SUDO service redis-server stop >/dev/null 2>&1 || true
+fi
+echo "Test services ready."
