@@ -42,6 +42,9 @@ class Sweep:
 
 SWEEPS: dict[str, Sweep] = {}
 
+PASS_UPDATES = "pass_updates"
+"""The sweep that sends changed passes to the wallets; woken by Member.touch_pass."""
+
 
 def sweep(name: str, every: float) -> Callable[[Callable[[], int]], Callable[[], int]]:
     """Register a function as a sweep (it returns how many items it handled)."""

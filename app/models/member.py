@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from app.extensions import db
+from app.jobs import PASS_UPDATES, wake
 from app.models.base import UTCDateTime, utcnow, utcnow_seconds
 from app.models.program import Program
 
@@ -59,3 +60,6 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
             now = previous + timedelta(seconds=1)
         self.pass_version = (self.pass_version or 1) + 1
         self.pass_updated_at = now
+        session = object_session(self)
+        if session is not None:
+            wake(session, PASS_UPDATES)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from app import validation as v
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.jobs import PASS_UPDATES, wake
 from app.models import Member, Merchant, Program, ProgramImage
 from app.models.base import utcnow, utcnow_seconds
 from app.models.program import BARCODE_FORMATS
@@ -156,6 +157,7 @@ def _design_changed(program: Program) -> None:
     db.session.execute(
         update(Member).where(Member.program_id == program.id).values(
             pass_version=Member.pass_version + 1, pass_updated_at=utcnow_seconds()))
+    wake(db.session(), PASS_UPDATES)
 
 
 def list_programs(merchant: Merchant) -> list[Program]:
