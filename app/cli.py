@@ -12,10 +12,14 @@ from app.config import Settings
 
 
 def _create_app() -> Flask:
-    """App factory for the command line."""
+    """App factory for the command line: start-up problems print as one clear line."""
     from app import create_app
+    from app.wallet.apple.certs import CertificateError
 
-    return create_app()
+    try:
+        return create_app()
+    except (CertificateError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,

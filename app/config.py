@@ -34,7 +34,8 @@ class Settings:
     )
     BASE_URL: str = field(
         default="http://127.0.0.1:5000",
-        metadata={"doc": "Public URL of the service; passes use BASE_URL + /wallet as webServiceURL."},
+        metadata={"doc": "Public URL of the service; passes use BASE_URL + /wallet as "
+                         "webServiceURL."},
     )
     SECRET_KEY: str = field(
         default="",
@@ -54,6 +55,16 @@ class Settings:
         default="",
         metadata={"doc": "A .p12 holding certificate and key (instead of APPLE_CERT/APPLE_KEY)."},
     )
+    APPLE_PASS_TYPE_ID: str = field(
+        default="",
+        metadata={"doc": "Optional: the pass type id you expect; start-up fails if the "
+                         "certificate's UID differs."},
+    )
+    APPLE_TEAM_ID: str = field(
+        default="",
+        metadata={"doc": "Optional: the team id you expect; start-up fails if the "
+                         "certificate's OU differs."},
+    )
     APPLE_DEV_PASS_TYPE_ID: str = field(
         default="pass.example.walletpass.dev",
         metadata={"doc": "Pass type id of the development certificate made when none is set."},
@@ -68,7 +79,8 @@ class Settings:
     )
     APNS_CA_FILE: str = field(
         default="",
-        metadata={"doc": "Extra CA certificates (PEM) to trust for APNS_URL, for a local stand-in."},
+        metadata={"doc": "Extra CA certificates (PEM) to trust for APNS_URL, for a local "
+                         "stand-in."},
     )
     CELERY_BROKER_URL: str = field(
         default="",
@@ -111,7 +123,7 @@ class Settings:
 
     @classmethod
     def documentation(cls) -> list[tuple[str, str, str]]:
-        """(variable, default, meaning) for every setting, for the README and `walletpass settings`."""
+        """(variable, default, meaning) of every setting, for the README and `walletpass settings`."""
         rows = []
         for f in fields(cls):
             default = "<current folder>/data" if f.name == "DATA_DIR" else str(f.default)

@@ -45,22 +45,41 @@ class Pen:
     def _s(values: tuple[float, ...] | list[float]) -> list[float]:
         return [v * SUPERSAMPLE for v in values]
 
-    def ellipse(self, box: tuple[float, float, float, float], fill: RGBA | None = None,
-                outline: RGBA | None = None, width: float = 0) -> None:
+    def ellipse(
+        self,
+        box: tuple[float, float, float, float],
+        fill: RGBA | None = None,
+        outline: RGBA | None = None,
+        width: float = 0,
+    ) -> None:
         """An ellipse inside (x0, y0, x1, y1)."""
-        self.draw.ellipse(self._s(box), fill=fill, outline=outline,
-                          width=round(width * SUPERSAMPLE))
+        self.draw.ellipse(
+            self._s(box), fill=fill, outline=outline, width=round(width * SUPERSAMPLE)
+        )
 
-    def circle(self, cx: float, cy: float, r: float, fill: RGBA | None = None,
-               outline: RGBA | None = None, width: float = 0) -> None:
+    def circle(
+        self,
+        cx: float,
+        cy: float,
+        r: float,
+        fill: RGBA | None = None,
+        outline: RGBA | None = None,
+        width: float = 0,
+    ) -> None:
         """A circle of radius r around (cx, cy)."""
         self.ellipse((cx - r, cy - r, cx + r, cy + r), fill, outline, width)
 
-    def rounded(self, box: tuple[float, float, float, float], radius: float, fill: RGBA,
-                corners: tuple[bool, bool, bool, bool] | None = None) -> None:
+    def rounded(
+        self,
+        box: tuple[float, float, float, float],
+        radius: float,
+        fill: RGBA,
+        corners: tuple[bool, bool, bool, bool] | None = None,
+    ) -> None:
         """A rounded rectangle."""
-        self.draw.rounded_rectangle(self._s(box), radius=round(radius * SUPERSAMPLE),
-                                    fill=fill, corners=corners)
+        self.draw.rounded_rectangle(
+            self._s(box), radius=round(radius * SUPERSAMPLE), fill=fill, corners=corners
+        )
 
     def polygon(self, points: list[tuple[float, float]], fill: RGBA) -> None:
         """A filled polygon."""
@@ -74,8 +93,14 @@ class Pen:
         for x, y in (scaled[0], scaled[-1]):
             self.draw.ellipse((x - w / 2, y - w / 2, x + w / 2, y + w / 2), fill=fill)
 
-    def arc(self, box: tuple[float, float, float, float], start: float, end: float,
-            fill: RGBA, width: float) -> None:
+    def arc(
+        self,
+        box: tuple[float, float, float, float],
+        start: float,
+        end: float,
+        fill: RGBA,
+        width: float,
+    ) -> None:
         """An arc of the ellipse inside box, angles in degrees clockwise from 3 o'clock."""
         self.draw.arc(self._s(box), start, end, fill=fill, width=round(width * SUPERSAMPLE))
 
@@ -106,63 +131,79 @@ def horizontal_gradient(pen: Pen, left: str, right: str) -> None:
 def wave(x: float, y_top: float, y_bottom: float, amplitude: float) -> list[tuple[float, float]]:
     """Points of one rising wisp of steam."""
     steps = 24
+    rise = y_bottom - y_top
     return [
-        (x + amplitude * math.sin(i / steps * 2 * math.pi), y_bottom - (y_bottom - y_top) * i / steps)
+        (x + amplitude * math.sin(i / steps * 2 * math.pi), y_bottom - rise * i / steps)
         for i in range(steps + 1)
     ]
 
 
 # ---- marks ---------------------------------------------------------------------------------
 
+
 def cup_mark(pen: Pen, box: Box, ink: RGBA, hole: RGBA) -> None:
     """A steaming coffee cup on a saucer."""
     x, y, s = box
-    pen.rounded((x + .08 * s, y + .84 * s, x + .86 * s, y + .92 * s), .04 * s, ink)
-    pen.rounded((x + .16 * s, y + .42 * s, x + .70 * s, y + .82 * s), .16 * s, ink,
-                corners=(False, False, True, True))
-    pen.ellipse((x + .60 * s, y + .47 * s, x + .88 * s, y + .71 * s), outline=ink, width=.07 * s)
-    pen.rounded((x + .16 * s, y + .42 * s, x + .70 * s, y + .50 * s), .02 * s, ink)
-    pen.line([(x + .26 * s, y + .52 * s), (x + .60 * s, y + .52 * s)], hole, .025 * s)
-    for cx in (.30, .43, .56):
-        pen.line(wave(x + cx * s, y + .08 * s, y + .34 * s, .035 * s), ink, .045 * s)
+    pen.rounded((x + 0.08 * s, y + 0.84 * s, x + 0.86 * s, y + 0.92 * s), 0.04 * s, ink)
+    pen.rounded(
+        (x + 0.16 * s, y + 0.42 * s, x + 0.70 * s, y + 0.82 * s),
+        0.16 * s,
+        ink,
+        corners=(False, False, True, True),
+    )
+    pen.ellipse(
+        (x + 0.60 * s, y + 0.47 * s, x + 0.88 * s, y + 0.71 * s), outline=ink, width=0.07 * s
+    )
+    pen.rounded((x + 0.16 * s, y + 0.42 * s, x + 0.70 * s, y + 0.50 * s), 0.02 * s, ink)
+    pen.line([(x + 0.26 * s, y + 0.52 * s), (x + 0.60 * s, y + 0.52 * s)], hole, 0.025 * s)
+    for cx in (0.30, 0.43, 0.56):
+        pen.line(wave(x + cx * s, y + 0.08 * s, y + 0.34 * s, 0.035 * s), ink, 0.045 * s)
 
 
 def bag_mark(pen: Pen, box: Box, ink: RGBA, hole: RGBA) -> None:
     """A shopping bag with a diamond cut out of its front."""
     x, y, s = box
-    pen.arc((x + .32 * s, y + .10 * s, x + .68 * s, y + .50 * s), 180, 360, ink, .07 * s)
-    pen.line([(x + .32 * s, y + .30 * s), (x + .32 * s, y + .40 * s)], ink, .07 * s)
-    pen.line([(x + .68 * s, y + .30 * s), (x + .68 * s, y + .40 * s)], ink, .07 * s)
-    pen.rounded((x + .16 * s, y + .34 * s, x + .84 * s, y + .92 * s), .07 * s, ink)
-    cx, cy, r = x + .50 * s, y + .63 * s, .14 * s
-    pen.polygon([(cx, cy - r), (cx + r * .8, cy), (cx, cy + r), (cx - r * .8, cy)], hole)
+    pen.arc((x + 0.32 * s, y + 0.10 * s, x + 0.68 * s, y + 0.50 * s), 180, 360, ink, 0.07 * s)
+    pen.line([(x + 0.32 * s, y + 0.30 * s), (x + 0.32 * s, y + 0.40 * s)], ink, 0.07 * s)
+    pen.line([(x + 0.68 * s, y + 0.30 * s), (x + 0.68 * s, y + 0.40 * s)], ink, 0.07 * s)
+    pen.rounded((x + 0.16 * s, y + 0.34 * s, x + 0.84 * s, y + 0.92 * s), 0.07 * s, ink)
+    cx, cy, r = x + 0.50 * s, y + 0.63 * s, 0.14 * s
+    pen.polygon([(cx, cy - r), (cx + r * 0.8, cy), (cx, cy + r), (cx - r * 0.8, cy)], hole)
 
 
 def washer_mark(pen: Pen, box: Box, ink: RGBA, hole: RGBA, glass: RGBA) -> None:
     """A front-loading washing machine with water behind the door."""
     x, y, s = box
-    pen.rounded((x + .14 * s, y + .06 * s, x + .86 * s, y + .94 * s), .10 * s, ink)
-    pen.line([(x + .14 * s, y + .27 * s), (x + .86 * s, y + .27 * s)], hole, .03 * s)
-    pen.circle(x + .27 * s, y + .165 * s, .045 * s, fill=hole)
-    pen.circle(x + .40 * s, y + .165 * s, .045 * s, fill=hole)
-    pen.rounded((x + .56 * s, y + .14 * s, x + .76 * s, y + .19 * s), .02 * s, hole)
-    cx, cy = x + .50 * s, y + .60 * s
-    pen.circle(cx, cy, .25 * s, fill=hole)
-    pen.circle(cx, cy, .19 * s, fill=glass)
-    pen.circle(cx - .07 * s, cy - .06 * s, .045 * s, fill=ink)
-    pen.circle(cx + .06 * s, cy + .06 * s, .03 * s, fill=ink)
+    pen.rounded((x + 0.14 * s, y + 0.06 * s, x + 0.86 * s, y + 0.94 * s), 0.10 * s, ink)
+    pen.line([(x + 0.14 * s, y + 0.27 * s), (x + 0.86 * s, y + 0.27 * s)], hole, 0.03 * s)
+    pen.circle(x + 0.27 * s, y + 0.165 * s, 0.045 * s, fill=hole)
+    pen.circle(x + 0.40 * s, y + 0.165 * s, 0.045 * s, fill=hole)
+    pen.rounded((x + 0.56 * s, y + 0.14 * s, x + 0.76 * s, y + 0.19 * s), 0.02 * s, hole)
+    cx, cy = x + 0.50 * s, y + 0.60 * s
+    pen.circle(cx, cy, 0.25 * s, fill=hole)
+    pen.circle(cx, cy, 0.19 * s, fill=glass)
+    pen.circle(cx - 0.07 * s, cy - 0.06 * s, 0.045 * s, fill=ink)
+    pen.circle(cx + 0.06 * s, cy + 0.06 * s, 0.03 * s, fill=ink)
 
 
 # ---- strips --------------------------------------------------------------------------------
 
-def coffee_bean(pen: Pen, cx: float, cy: float, size: float, angle: float, color: RGBA,
-                crease: RGBA) -> None:
+
+def coffee_bean(
+    pen: Pen, cx: float, cy: float, size: float, angle: float, color: RGBA, crease: RGBA
+) -> None:
     """A coffee bean: an oval with an S-shaped crease, rotated by angle degrees."""
     tile = Pen((round(size * 1.6), round(size * 1.6)))
-    c = size * .8
-    tile.ellipse((c - size * .42, c - size * .6, c + size * .42, c + size * .6), fill=color)
-    tile.line([(c + size * .05 * math.sin(i / 8 * math.pi), c - size * .5 + size * i / 8)
-               for i in range(9)], crease, size * .08)
+    c = size * 0.8
+    tile.ellipse((c - size * 0.42, c - size * 0.6, c + size * 0.42, c + size * 0.6), fill=color)
+    tile.line(
+        [
+            (c + size * 0.05 * math.sin(i / 8 * math.pi), c - size * 0.5 + size * i / 8)
+            for i in range(9)
+        ],
+        crease,
+        size * 0.08,
+    )
     rotated = tile.image.rotate(angle, resample=Image.Resampling.BICUBIC)
     layer = pen.layer()
     layer.image.paste(rotated, (round((cx - c) * SUPERSAMPLE), round((cy - c) * SUPERSAMPLE)))
@@ -171,7 +212,7 @@ def coffee_bean(pen: Pen, cx: float, cy: float, size: float, angle: float, color
 
 def latte_heart(pen: Pen, cx: float, cy: float, offset: float, r: float, color: RGBA) -> None:
     """A heart: two circles and the 45-degree tangents that meet under them."""
-    d = r * math.sqrt(.5)
+    d = r * math.sqrt(0.5)
     left, right = (cx - offset - d, cy + d), (cx + offset + d, cy + d)
     pen.circle(cx - offset, cy, r, fill=color)
     pen.circle(cx + offset, cy, r, fill=color)
@@ -182,8 +223,16 @@ def cafe_strip() -> Image.Image:
     """Dark roast gradient, a latte seen from above on the right, scattered beans."""
     pen = Pen(STRIP_SIZE)
     horizontal_gradient(pen, "#34200F", "#6A4329")
-    beans = [(560, 300, 46, 20), (650, 70, 40, -35), (720, 250, 34, 60), (610, 175, 28, 110),
-             (1080, 60, 42, 140), (1090, 320, 38, 30), (520, 60, 30, 75), (780, 345, 36, -60)]
+    beans = [
+        (560, 300, 46, 20),
+        (650, 70, 40, -35),
+        (720, 250, 34, 60),
+        (610, 175, 28, 110),
+        (1080, 60, 42, 140),
+        (1090, 320, 38, 30),
+        (520, 60, 30, 75),
+        (780, 345, 36, -60),
+    ]
     for cx, cy, size, angle in beans:
         coffee_bean(pen, cx, cy, size, angle, rgba("#24140A", 235), rgba("#7A5134"))
     cx, cy = 905, 190
@@ -202,12 +251,18 @@ def retail_strip() -> Image.Image:
     """Deep teal with translucent diagonal bands fanning out on the right."""
     pen = Pen(STRIP_SIZE)
     horizontal_gradient(pen, "#0B1F26", "#124652")
-    bands = [(560, 120, "#2EC4B6", 60), (700, 90, "#7FE0D0", 70), (820, 150, "#2EC4B6", 95),
-             (990, 70, "#FFFFFF", 45), (1060, 110, "#7FE0D0", 80)]
+    bands = [
+        (560, 120, "#2EC4B6", 60),
+        (700, 90, "#7FE0D0", 70),
+        (820, 150, "#2EC4B6", 95),
+        (990, 70, "#FFFFFF", 45),
+        (1060, 110, "#7FE0D0", 80),
+    ]
     for x, width, color, alpha in bands:
         layer = pen.layer()
-        layer.polygon([(x, 369), (x + width, 369), (x + width + 260, 0), (x + 260, 0)],
-                      rgba(color, alpha))
+        layer.polygon(
+            [(x, 369), (x + width, 369), (x + width + 260, 0), (x + 260, 0)], rgba(color, alpha)
+        )
         pen.composite(layer)
     lines = pen.layer()
     for x in range(480, 1125, 38):
@@ -227,24 +282,41 @@ def laundromat_strip() -> Image.Image:
     points = [(x, 318 + 14 * math.sin(x / 1125 * 5 * math.pi)) for x in range(0, 1126, 15)]
     water.polygon([*points, (1125, 369), (0, 369)], rgba("#FFFFFF", 38))
     pen.composite(water)
-    bubbles = [(640, 250, 34), (720, 120, 58), (840, 260, 46), (900, 95, 28), (980, 200, 72),
-               (1085, 70, 40), (1070, 300, 30), (560, 90, 22), (790, 330, 18), (610, 180, 14)]
+    bubbles = [
+        (640, 250, 34),
+        (720, 120, 58),
+        (840, 260, 46),
+        (900, 95, 28),
+        (980, 200, 72),
+        (1085, 70, 40),
+        (1070, 300, 30),
+        (560, 90, 22),
+        (790, 330, 18),
+        (610, 180, 14),
+    ]
     for cx, cy, r in bubbles:
         layer = pen.layer()
-        layer.circle(cx, cy, r, fill=rgba("#FFFFFF", 40), outline=rgba("#FFFFFF", 190),
-                     width=max(2, r / 12))
-        layer.arc((cx - r * .68, cy - r * .68, cx + r * .68, cy + r * .68), 200, 250,
-                  rgba("#FFFFFF", 220), max(2, r / 9))
+        layer.circle(
+            cx, cy, r, fill=rgba("#FFFFFF", 40), outline=rgba("#FFFFFF", 190), width=max(2, r / 12)
+        )
+        layer.arc(
+            (cx - r * 0.68, cy - r * 0.68, cx + r * 0.68, cy + r * 0.68),
+            200,
+            250,
+            rgba("#FFFFFF", 220),
+            max(2, r / 9),
+        )
         pen.composite(layer)
     return pen.finish()
 
 
 # ---- templates -----------------------------------------------------------------------------
 
+
 def _icon(background: str, mark: Callable[[Pen, Box], None]) -> Image.Image:
     """A square icon: the mark centred on the card's background colour."""
     pen = Pen(ICON_SIZE, rgba(background))
-    side = ICON_SIZE[0] * .74
+    side = ICON_SIZE[0] * 0.74
     mark(pen, ((ICON_SIZE[0] - side) / 2, (ICON_SIZE[1] - side) / 2, side))
     return pen.finish()
 
@@ -278,15 +350,18 @@ def laundromat() -> dict[str, Image.Image]:
     """Artwork for the laundromat template."""
     glass = rgba("#9FD3FF")
     return {
-        "icon": _icon("#0B57A4",
-                      lambda p, b: washer_mark(p, b, rgba("#FFFFFF"), rgba("#0B57A4"), glass)),
+        "icon": _icon(
+            "#0B57A4", lambda p, b: washer_mark(p, b, rgba("#FFFFFF"), rgba("#0B57A4"), glass)
+        ),
         "logo": _logo(lambda p, b: washer_mark(p, b, rgba("#FFFFFF"), CLEAR, glass)),
         "strip": laundromat_strip(),
     }
 
 
 ARTWORK: dict[str, Callable[[], dict[str, Image.Image]]] = {
-    "cafe": cafe, "retail": retail, "laundromat": laundromat,
+    "cafe": cafe,
+    "retail": retail,
+    "laundromat": laundromat,
 }
 
 

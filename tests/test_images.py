@@ -25,6 +25,7 @@ ALLOWED_CHUNKS = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
 
 # ---- helpers --------------------------------------------------------------------------------
 
+
 def encode(im: Image.Image, fmt: str = "PNG", **params: object) -> bytes:
     """Save an image to bytes."""
     buf = io.BytesIO()
@@ -64,13 +65,20 @@ def png_with_header(width: int, height: int) -> bytes:
     """A tiny, otherwise valid PNG whose IHDR claims width x height RGB pixels."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(
-            ">I", zlib.crc32(kind + body) & 0xFFFFFFFF
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
         )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def swapped_primaries_profile() -> bytes:
@@ -84,22 +92,41 @@ def swapped_primaries_profile() -> bytes:
 
     curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0100) + b"\0\0"
     text = b"swapped\0"
-    desc = (b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text
-            + b"\0" * 8 + b"\0\0\0" + b"\0" * 67)
+    desc = (
+        b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0\0\0" + b"\0" * 67
+    )
     desc += b"\0" * (-len(desc) % 4)
-    tags = [(b"desc", desc), (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
-            (b"rXYZ", xyz(0.3851, 0.7169, 0.0971)), (b"gXYZ", xyz(0.4361, 0.2225, 0.0139)),
-            (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
-            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.3851, 0.7169, 0.0971)),
+        (b"gXYZ", xyz(0.4361, 0.2225, 0.0139)),
+        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
     offset = 128 + 4 + 12 * len(tags)
     table, body = struct.pack(">I", len(tags)), b""
     for sig, data in tags:
         table += sig + struct.pack(">II", offset + len(body), len(data))
         body += data
     size = offset + len(body)
-    header = (struct.pack(">I", size) + b"\0" * 4 + struct.pack(">I", 0x02100000) + b"mntr"
-              + b"RGB XYZ " + b"\0" * 12 + b"acsp" + b"\0" * 24 + b"\0" * 4
-              + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 48)
+    header = (
+        struct.pack(">I", size)
+        + b"\0" * 4
+        + struct.pack(">I", 0x02100000)
+        + b"mntr"
+        + b"RGB XYZ "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 24
+        + b"\0" * 4
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + b"\0" * 48
+    )
     assert len(header) == 128
     return header + table + body
 
@@ -115,6 +142,7 @@ def assert_code(kind: str, data: bytes, code: str, status: int = 422) -> ImageEr
 
 
 # ---- sizes and geometry ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", sorted(IMAGE_SPECS))
 @pytest.mark.parametrize("source", [(800, 300), (300, 800), (480, 480), (12, 10)])
@@ -137,9 +165,15 @@ def test_exact_sizes_for_all_nine_files() -> None:
         for name, data in process_image(kind, encode(thirds((1600, 500)))).items():
             sizes[name] = decode(data).size
     assert sizes == {
-        "icon.png": (29, 29), "icon@2x.png": (58, 58), "icon@3x.png": (87, 87),
-        "logo.png": (160, 50), "logo@2x.png": (320, 100), "logo@3x.png": (480, 150),
-        "strip.png": (375, 123), "strip@2x.png": (750, 246), "strip@3x.png": (1125, 369),
+        "icon.png": (29, 29),
+        "icon@2x.png": (58, 58),
+        "icon@3x.png": (87, 87),
+        "logo.png": (160, 50),
+        "logo@2x.png": (320, 100),
+        "logo@3x.png": (480, 150),
+        "strip.png": (375, 123),
+        "strip@2x.png": (750, 246),
+        "strip@3x.png": (1125, 369),
     }
 
 
@@ -174,7 +208,9 @@ def test_cover_crop_keeps_the_centre(kind: str) -> None:
 def assert_close(pixel: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 12) -> None:
     """Channel values within tolerance (resampling and colour conversion are not exact)."""
     assert all(abs(a - b) <= tolerance for a, b in zip(pixel, expected, strict=False)), (
-        pixel, expected)
+        pixel,
+        expected,
+    )
 
 
 def test_output_is_deterministic() -> None:
@@ -183,6 +219,7 @@ def test_output_is_deterministic() -> None:
 
 
 # ---- metadata, orientation, colour --------------------------------------------------------
+
 
 def test_png_metadata_is_stripped() -> None:
     info = PngImagePlugin.PngInfo()
@@ -193,8 +230,13 @@ def test_png_metadata_is_stripped() -> None:
     exif[0x010F] = "Phone maker"
     exif[0x8825] = {2: (13, 45, 0)}  # GPS
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = encode(Image.new("RGBA", (300, 200), (10, 120, 200, 128)), pnginfo=info,
-                  exif=exif.tobytes(), icc_profile=srgb, dpi=(300, 300))
+    data = encode(
+        Image.new("RGBA", (300, 200), (10, 120, 200, 128)),
+        pnginfo=info,
+        exif=exif.tobytes(),
+        icc_profile=srgb,
+        dpi=(300, 300),
+    )
     assert {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"iCCP", b"pHYs"} <= set(png_chunks(data))
     for kind in IMAGE_SPECS:
         for name, out in process_image(kind, data).items():
@@ -209,8 +251,14 @@ def test_jpeg_metadata_is_stripped() -> None:
     exif[0x010F] = "Phone maker"
     exif[0x0112] = 1
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = encode(thirds((600, 300)), "JPEG", exif=exif.tobytes(), icc_profile=srgb,
-                  comment=b"private note", dpi=(72, 72))
+    data = encode(
+        thirds((600, 300)),
+        "JPEG",
+        exif=exif.tobytes(),
+        icc_profile=srgb,
+        comment=b"private note",
+        dpi=(72, 72),
+    )
     for name, out in process_image("strip", data).items():
         assert set(png_chunks(out)) <= ALLOWED_CHUNKS, name
         assert decode(out).info == {}
@@ -318,6 +366,7 @@ def test_large_jpeg_is_processed_quickly() -> None:
 
 # ---- refusals --------------------------------------------------------------------------------
 
+
 def test_unknown_kind() -> None:
     error = assert_code("background", encode(thirds((100, 100))), "unknown_image_kind", 400)
     assert "icon" in error.message and "strip" in error.message
@@ -420,7 +469,12 @@ def test_damaged_files_never_leak_pillow_exceptions(fmt: str) -> None:
         try:
             out = process_image("icon", bytes(data))
         except ImageError as error:
-            assert error.code in {"corrupt_image", "image_dimensions", "image_too_many_pixels",
-                                  "not_an_image", "unsupported_format"}
+            assert error.code in {
+                "corrupt_image",
+                "image_dimensions",
+                "image_too_many_pixels",
+                "not_an_image",
+                "unsupported_format",
+            }
         else:
             assert decode(out["icon@3x.png"]).size == (87, 87)

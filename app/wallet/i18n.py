@@ -239,7 +239,7 @@ BUILTIN: dict[str, dict[str, str]] = {
 
 _TAG_SPLIT = re.compile(r"[-_]")
 _TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
-_STRAY_PERCENT = re.compile(r"%(?![@%])")
+_DIRECTIVE = re.compile(r"%(.?)", re.DOTALL)
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _UNESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "r": "\r", "t": "\t", "0": "\0"}
 
@@ -304,21 +304,26 @@ def validate_overrides(overrides: Overrides | None) -> dict[str, dict[str, str]]
 
 def check_placeholders(source: str, translation: str, lang: str = "") -> None:
     """Raise ValueError when a change-message translation loses or adds `%@` placeholders."""
-    expected = source.count(PLACEHOLDER)
+    expected = _directives(source).count("@")
     if expected == 0:
         return
     where = f" ({lang})" if lang else ""
-    found = translation.count(PLACEHOLDER)
-    if found != expected:
+    directives = _directives(translation)
+    if directives.count("@") != expected:
         raise ValueError(
             f"The translation{where} of {source!r} must contain %@ exactly {expected} time(s), "
             f"where the new value goes; got {translation!r}."
         )
-    if _STRAY_PERCENT.search(translation.replace(PLACEHOLDER, "")):
+    if any(d not in ("@", "%") for d in directives):
         raise ValueError(
             f"The translation{where} of {source!r} contains a '%' directive other than %@; "
             f"write a literal percent sign as %%. Got {translation!r}."
         )
+
+
+def _directives(text: str) -> list[str]:
+    """The character after each format '%', read left to right ('%%' is one literal '%')."""
+    return _DIRECTIVE.findall(text)
 
 
 def translate(text: str, lang: str, overrides: Overrides | None = None) -> str:

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from PIL import Image, ImageOps
 
@@ -48,6 +49,7 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _ACCEPTED_FORMATS = ("PNG", "JPEG")
 _SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+log = logging.getLogger(__name__)
 _RESAMPLE = Image.Resampling.LANCZOS
 _REDUCING_GAP = 3.0
 
@@ -71,13 +73,24 @@ def process_image(kind: str, data: bytes) -> dict[str, bytes]:
             400,
         )
     _check_bytes(data)
+    source = _decode_safely(data, max(IMAGE_SPECS[kind]) * 3)
+    try:
+        return {
+            f"{kind}{suffix}.png": _to_png(_render(kind, source, scale)) for scale, suffix in SCALES
+        }
+    except Exception as exc:  # a decoded image failing to resize is our bug, not the upload's
+        log.exception("resizing a decoded %s image failed", kind)
+        raise ImageError(
+            "image_processing_failed",
+            "The image could not be processed; try exporting it again as PNG.",
+        ) from exc
+
+
+def _decode_safely(data: bytes, working_side: int) -> Image.Image:
+    """_decode with every Pillow failure translated to an ImageError."""
     with _bomb_warnings_as_errors():
         try:
-            source = _decode(data, max(IMAGE_SPECS[kind]) * 3)
-            return {
-                f"{kind}{suffix}.png": _to_png(_render(kind, source, scale))
-                for scale, suffix in SCALES
-            }
+            return _decode(data, working_side)
         except ImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -163,8 +176,8 @@ def _bomb_warnings_as_errors() -> Iterator[None]:
 
 def _decode(data: bytes, working_side: int) -> Image.Image:
     """Check the header, then decode to an sRGB, upright RGB or RGBA image."""
-    im = Image.open(io.BytesIO(data), formats=_ACCEPTED_FORMATS)
-    width, height = im.size
+    opened = Image.open(io.BytesIO(data), formats=_ACCEPTED_FORMATS)
+    width, height = opened.size
     if width * height > MAX_SOURCE_PIXELS:
         raise _too_many_pixels()
     if width < MIN_SOURCE_SIDE or height < MIN_SOURCE_SIDE:
@@ -173,14 +186,13 @@ def _decode(data: bytes, working_side: int) -> Image.Image:
             f"The image is {width}x{height} pixels; it must be at least "
             f"{MIN_SOURCE_SIDE}x{MIN_SOURCE_SIDE}.",
         )
-    if im.format != "PNG":
+    if opened.format != "PNG":
         # JPEG: let libjpeg decode at 1/2, 1/4 or 1/8 scale when the source is far
         # larger than the biggest output; both sides stay >= working_side.
-        im.draft(None, (working_side, working_side))
-    im.load()
-    icc = im.info.get("icc_profile")
-    im = _upright(im)
-    im = _normalize_mode(im)
+        opened.draft(None, (working_side, working_side))
+    opened.load()
+    icc = opened.info.get("icc_profile")
+    im = _normalize_mode(_upright(opened))
     if icc:
         im = _to_srgb(im, icc)
     return _final_mode(im)
@@ -240,7 +252,7 @@ def _srgb() -> Any:
 def _final_mode(im: Image.Image) -> Image.Image:
     """RGBA when some pixel is not fully opaque, RGB otherwise."""
     if im.mode in ("RGBA", "LA"):
-        alpha_low, _ = im.getchannel("A").getextrema()
+        alpha_low, _ = cast(tuple[int, int], im.getchannel("A").getextrema())
         if alpha_low < 255:
             return im.convert("RGBA")
     return im if im.mode == "RGB" else im.convert("RGB")
@@ -259,9 +271,9 @@ def _cover(im: Image.Image, size: tuple[int, int]) -> Image.Image:
     width, height = im.size
     target_w, target_h = size
     factor = max(target_w / width, target_h / height)
-    crop_w, crop_h = target_w / factor, target_h / factor
-    left, top = (width - crop_w) / 2, (height - crop_h) / 2
-    box = (left, top, left + crop_w, top + crop_h)
+    crop_w, crop_h = min(width, target_w / factor), min(height, target_h / factor)
+    left, top = max(0.0, (width - crop_w) / 2), max(0.0, (height - crop_h) / 2)
+    box = (left, top, min(width, left + crop_w), min(height, top + crop_h))
     return im.resize(size, _RESAMPLE, box=box, reducing_gap=_REDUCING_GAP)
 
 

@@ -18,12 +18,22 @@ _NAME = re.compile(r"[A-Za-z0-9_-]+")
 _HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _STRING_KEYS = (
-    "name", "organization_name", "description", "logo_text", "points_label",
-    "currency", "language", "back_text", "terms",
+    "name",
+    "organization_name",
+    "description",
+    "logo_text",
+    "points_label",
+    "currency",
+    "language",
+    "back_text",
+    "terms",
 )
 _COLOR_KEYS = ("background_color", "foreground_color", "label_color")
 REQUIRED_KEYS: tuple[str, ...] = (
-    *_STRING_KEYS, *_COLOR_KEYS, "barcode_format", "locations",
+    *_STRING_KEYS,
+    *_COLOR_KEYS,
+    "barcode_format",
+    "locations",
 )
 
 
@@ -110,8 +120,9 @@ def _validate_translations(translations: Any) -> None:
         raise ValueError("'translations' must map a language to {source text: translation}.")
     for lang, table in translations.items():
         if lang not in LANGUAGES:
-            raise ValueError(f"Unknown translation language {lang!r}; use one of: "
-                             f"{', '.join(LANGUAGES)}.")
+            raise ValueError(
+                f"Unknown translation language {lang!r}; use one of: {', '.join(LANGUAGES)}."
+            )
         if not isinstance(table, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in table.items()
         ):

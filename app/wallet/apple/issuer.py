@@ -10,6 +10,7 @@ from app.config import Settings
 from app.models import Member, Program
 from app.wallet import i18n
 from app.wallet.apple.certs import (
+    CertificateError,
     SigningIdentity,
     create_dev_identity,
     expiry_warning,
@@ -40,10 +41,24 @@ def load_signing_identity(settings: Settings, log: logging.Logger) -> SigningIde
                     "no iPhone will accept these passes.", paths["cert"].parent)
         identity = load_identity(cert_path=paths["cert"], key_path=paths["key"],
                                  wwdr_path=paths["wwdr"])
+    _check_expected_ids(identity, settings)
     warning = expiry_warning(identity)
     if warning:
         log.warning(warning)
     return identity
+
+
+def _check_expected_ids(identity: SigningIdentity, settings: Settings) -> None:
+    """Fail at start-up when the certificate is not for the configured pass type or team."""
+    expected = {"WALLETPASS_APPLE_PASS_TYPE_ID": (settings.APPLE_PASS_TYPE_ID,
+                                                  identity.pass_type_id, "UID"),
+                "WALLETPASS_APPLE_TEAM_ID": (settings.APPLE_TEAM_ID, identity.team_id, "OU")}
+    for var, (wanted, actual, field) in expected.items():
+        if wanted and wanted != actual:
+            raise CertificateError(
+                f"{var} is {wanted!r} but the Pass Type ID certificate is for {actual!r} "
+                f"(its subject {field}); Wallet rejects passes whose identifiers do not match "
+                "the certificate. Fix the setting or use the matching certificate.")
 
 
 class PassIssuer:

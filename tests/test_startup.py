@@ -1,0 +1,144 @@
+"""Start-up: the real `walletpass` command, embedded defaults, and clear certificate errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from app import create_app
+from app.wallet.apple.certs import CertificateError
+from tests.conftest import app_config
+from tests.pg import free_port
+
+
+def walletpass(*args: str, env: dict[str, str],
+               timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script's code with a clean WALLETPASS_* environment."""
+    return subprocess.run([sys.executable, "-c", "from app.cli import main; main()", *args],
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The process environment without WALLETPASS_* settings, plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WALLETPASS_")}
+    env.update({"WALLETPASS_DATA_DIR": str(data_dir), **extra})
+    return env
+
+
+def test_serve_with_embedded_defaults(tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "data")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "serve",
+                             "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        doc = _wait_json(f"http://127.0.0.1:{port}/api/v1/openapi.json", proc)
+        assert doc["openapi"].startswith("3.")
+        created = walletpass("create-merchant", "--name", "Cafe", "--email", "a@b.co", env=env)
+        assert created.returncode == 0, created.stderr
+        key = created.stdout.strip().splitlines()[-1]
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/programs", method="POST",
+            data=json.dumps({"name": "Cafe Card", "template": "cafe"}).encode(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 201
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert (tmp_path / "data" / "walletpass.db").exists()
+    assert (tmp_path / "data" / "dev-certs" / "pass-cert.pem").exists()
+    key_file = tmp_path / "data" / "dev-certs" / "pass-key.pem"
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def _wait_json(url: str, proc: subprocess.Popen[str], seconds: float = 60) -> dict:
+    """Poll a URL until it answers JSON (bounded), failing with the server's output."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                return dict(json.loads(resp.read()))
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("server did not answer in time")
+
+
+def test_missing_certificate_is_a_clear_cli_error(tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "data", WALLETPASS_APPLE_CERT=str(tmp_path / "nope.pem"),
+                    WALLETPASS_APPLE_KEY=str(tmp_path / "nope.key"),
+                    WALLETPASS_APPLE_WWDR=str(tmp_path / "wwdr.pem"))
+    result = walletpass("create-merchant", "--name", "x", "--email", "x@y.co", env=env)
+    assert result.returncode != 0
+    assert "nope.pem" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_expected_ids_must_match_certificate(tmp_path: Path, cert_paths: dict[str, Path]
+                                             ) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    with pytest.raises(CertificateError, match="WALLETPASS_APPLE_PASS_TYPE_ID"):
+        create_app(app_config(tmp_path, cert_paths, url, APPLE_PASS_TYPE_ID="pass.com.other"))
+    with pytest.raises(CertificateError, match="WALLETPASS_APPLE_TEAM_ID"):
+        create_app(app_config(tmp_path, cert_paths, url, APPLE_TEAM_ID="OTHERTEAM1"))
+    app = create_app(app_config(tmp_path, cert_paths, url,
+                                APPLE_PASS_TYPE_ID="pass.example.walletpass.dev",
+                                APPLE_TEAM_ID="DEVTEAM000"))
+    assert app.extensions["walletpass.apple"].identity.team_id == "DEVTEAM000"
+
+
+def test_expired_certificate_stops_start_up(tmp_path: Path, cert_paths: dict[str, Path]
+                                            ) -> None:
+    """A pass certificate past its end date, from a valid WWDR, is refused at start-up."""
+    files = _chain_with_expired_leaf(tmp_path)
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    config = {**app_config(tmp_path, cert_paths, url), **files}
+    with pytest.raises(CertificateError, match="(?i)expired"):
+        create_app(config)
+
+
+def _cert(subject: x509.Name, issuer: x509.Name, public_key: object, signer: object,
+          days: tuple[int, int], ca: bool) -> x509.Certificate:
+    """A certificate valid from now+days[0] to now+days[1]."""
+    now = dt.datetime.now(dt.UTC)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+               .public_key(public_key).serial_number(x509.random_serial_number())  # type: ignore[arg-type]
+               .not_valid_before(now + dt.timedelta(days=days[0]))
+               .not_valid_after(now + dt.timedelta(days=days[1]))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    return builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
+
+
+def _chain_with_expired_leaf(tmp_path: Path) -> dict[str, str]:
+    """A WWDR-like CA (valid) and a pass certificate it issued that expired yesterday."""
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test WWDR")])
+    leaf_name = x509.Name([
+        x509.NameAttribute(NameOID.USER_ID, "pass.example.walletpass.dev"),
+        x509.NameAttribute(NameOID.COMMON_NAME, "expired"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "DEVTEAM000")])
+    ca = _cert(ca_name, ca_name, ca_key.public_key(), ca_key, (-60, 365), True)
+    leaf = _cert(leaf_name, ca_name, leaf_key.public_key(), ca_key, (-30, -1), False)
+    pem = serialization.Encoding.PEM
+    out = {"APPLE_WWDR": tmp_path / "wwdr.pem", "APPLE_CERT": tmp_path / "expired.pem",
+           "APPLE_KEY": tmp_path / "expired-key.pem"}
+    out["APPLE_WWDR"].write_bytes(ca.public_bytes(pem))
+    out["APPLE_CERT"].write_bytes(leaf.public_bytes(pem))
+    out["APPLE_KEY"].write_bytes(leaf_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return {k: str(v) for k, v in out.items()}
