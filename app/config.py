@@ -123,7 +123,7 @@ class Settings:
 
     @classmethod
     def documentation(cls) -> list[tuple[str, str, str]]:
-        """(variable, default, meaning) of every setting, for the README and `walletpass settings`."""
+        """(variable, default, meaning) of every setting, for `walletpass settings`."""
         rows = []
         for f in fields(cls):
             default = "<current folder>/data" if f.name == "DATA_DIR" else str(f.default)
