@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -48,6 +49,9 @@ def serve(host: str, port: int) -> None:
 
     upgrade(revision="heads")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.config["SETTINGS"]
+    if "WALLETPASS_BASE_URL" not in os.environ:
+        settings.BASE_URL = f"http://{host}:{port}"  # links point at this very server
     _start_worker(app)
     click.echo(f"walletpass listening on http://{host}:{port} (data in "
                f"{app.config['SETTINGS'].DATA_DIR})")

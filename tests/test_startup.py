@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,17 @@ def test_serve_with_embedded_defaults(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             assert resp.status == 201
+            program_id = json.loads(resp.read())["id"]
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/programs/{program_id}/members", method="POST",
+            data=json.dumps({"email": "ann@example.test"}).encode(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            link = json.loads(resp.read())["links"]["apple"]
+        assert link.startswith(f"http://127.0.0.1:{port}/cards/")
+        with urllib.request.urlopen(link, timeout=30) as resp:
+            assert resp.headers["Content-Type"] == "application/vnd.apple.pkpass"
+            assert zipfile.ZipFile(io.BytesIO(resp.read())).testzip() is None
     finally:
         proc.terminate()
         proc.wait(timeout=30)

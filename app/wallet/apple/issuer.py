@@ -67,9 +67,14 @@ class PassIssuer:
     def __init__(self, identity: SigningIdentity, settings: Settings) -> None:
         self.identity = identity
         self.signer = PassSigner(identity)
-        self.web_service_url = settings.BASE_URL + "/wallet"
+        self.settings = settings
         self._bundles: dict[tuple[int, int], StaticBundle] = {}
         self._lock = threading.Lock()
+
+    @property
+    def web_service_url(self) -> str:
+        """Where devices reach the PassKit web service (they append /v1/... themselves)."""
+        return self.settings.BASE_URL + "/wallet"
 
     def pass_json(self, program: Program, member: Member) -> dict:
         """The pass.json dict for a member."""
