@@ -59,22 +59,15 @@ def load_identity(
     p12_password: str | None = None,
     now: dt.datetime | None = None,
 ) -> SigningIdentity:
-    """Load and check a signing identity from PEM/DER files or a .p12 bundle."""
+    """Load and check a signing identity from PEM/DER files or a .p12 bundle.
+
+    Empty strings count as "not given", so unset settings can be passed as they are.
+    """
     now = _utc(now)
-    if p12_path is not None:
-        cert, key, extra = _load_p12(Path(p12_path), p12_password)
-        cert_label = f"certificate in {p12_path}"
-    elif cert_path is not None and key_path is not None:
-        cert = _load_certificate(Path(cert_path), "Pass Type ID certificate")
-        key = _load_private_key(Path(key_path), key_password)
-        extra = []
-        cert_label = f"certificate {cert_path}"
-    else:
-        raise CertificateError(
-            "no signing certificate configured: give a .p12 file, or a certificate PEM "
-            "and its private key PEM"
-        )
-    wwdr = _choose_wwdr(cert, extra, wwdr_path)
+    cert, key, extra, cert_label = _load_sources(
+        cert_path or None, key_path or None, key_password, p12_path or None, p12_password
+    )
+    wwdr = _choose_wwdr(cert, extra, wwdr_path or None)
     _check_key_matches(cert, key, cert_label)
     _check_validity(cert, cert_label, now)
     pass_type_id, team_id = _subject_ids(cert, cert_label)
@@ -90,23 +83,56 @@ def load_identity(
     )
 
 
+def _load_sources(
+    cert_path: str | Path | None,
+    key_path: str | Path | None,
+    key_password: str | None,
+    p12_path: str | Path | None,
+    p12_password: str | None,
+) -> tuple[x509.Certificate, SigningKey, list[x509.Certificate], str]:
+    """Read certificate, key and any extra certificates from a .p12 or a PEM pair."""
+    if p12_path is not None:
+        cert, key, extra = _load_p12(Path(p12_path), p12_password)
+        return cert, key, extra, f"certificate in {p12_path}"
+    if cert_path is None and key_path is None:
+        raise CertificateError(
+            "no signing certificate configured: give a .p12 file, or a certificate file "
+            "and its private key file"
+        )
+    if cert_path is None or key_path is None:
+        given, missing = (
+            ("certificate", "private key") if key_path is None else ("private key", "certificate")
+        )
+        raise CertificateError(f"a {given} file is configured but no {missing} file")
+    cert = _load_certificate(Path(cert_path), "Pass Type ID certificate")
+    key = _load_private_key(Path(key_path), key_password)
+    return cert, key, [], f"certificate {cert_path}"
+
+
 def expiry_warning(
     identity: SigningIdentity, now: dt.datetime | None = None, days: int = 30
 ) -> str | None:
     """Return a warning if the certificate or the WWDR expires within `days`, else None."""
     now = _utc(now)
     limit = now + dt.timedelta(days=days)
-    for label, cert in (
-        (f"Pass Type ID certificate for {identity.pass_type_id}", identity.certificate),
-        ("Apple WWDR intermediate certificate", identity.wwdr),
+    for label, cert, advice in (
+        (
+            f"Pass Type ID certificate for {identity.pass_type_id}",
+            identity.certificate,
+            "renew it in the Apple Developer portal",
+        ),
+        (
+            "Apple WWDR intermediate certificate",
+            identity.wwdr,
+            "download its successor from https://www.apple.com/certificateauthority/",
+        ),
     ):
         end = cert.not_valid_after_utc
         if end <= limit:
             left = max(0, (end - now).days)
             return (
-                f"{label} expires on {end:%Y-%m-%d} (in {left} days): renew it in the "
-                "Apple Developer portal before then, or passes can no longer be signed "
-                "or pushed"
+                f"{label} expires on {end:%Y-%m-%d} (in {left} days): {advice} before "
+                "then, or passes can no longer be signed or pushed"
             )
     return None
 
@@ -165,16 +191,16 @@ def _load_private_key(path: Path, password: str | None) -> SigningKey:
                 f"private key file {path} could not be decrypted: wrong key password"
             ) from None
     except ValueError:
-        raise CertificateError(
-            f"private key file {path} is not a PEM or DER private key"
-        ) from None
+        raise CertificateError(f"private key file {path} is not a PEM or DER private key") from None
     return _check_key_type(key, f"private key file {path}")
 
 
 def _check_key_type(key: object, label: str) -> SigningKey:
     """Accept RSA and EC keys, the kinds Apple issues and CMS signing supports here."""
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise CertificateError(f"{label} holds a {type(key).__name__}; an RSA or EC key is expected")
+        raise CertificateError(
+            f"{label} holds a {type(key).__name__}; an RSA or EC key is expected"
+        )
     return key
 
 

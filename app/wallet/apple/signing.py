@@ -26,12 +26,13 @@ millisecond), so everything else is arranged to cost next to nothing:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import struct
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from .certs import SigningIdentity
+from .certs import SigningIdentity, SigningKey
 
 RESERVED_NAMES = frozenset({"pass.json", "manifest.json", "signature"})
 
@@ -134,8 +135,11 @@ def _issuer_and_serial(cert_der: bytes) -> bytes:
 
 # --- ZIP ----------------------------------------------------------------------
 
-_LOCAL = struct.Struct("<IHHHHHIIIHH")
-_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_LOCAL_HEAD = struct.Struct("<IHHHHH")  # signature, version needed, flags, method, time, date
+_CENTRAL_HEAD = struct.Struct("<IHHHHHH")  # the same, after a "version made by"
+_SIZES = struct.Struct("<III")  # crc-32, compressed size, uncompressed size
+_CENTRAL_TAIL = struct.Struct("<HHHHHI")  # name length, extra, comment, disk, attributes
+_OFFSET = struct.Struct("<I")
 _END = struct.Struct("<IHHHHIIH")
 _DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00
 _MADE_BY = (3 << 8) | 20  # Unix, ZIP 2.0
@@ -145,31 +149,46 @@ _STORED, _DEFLATED = 0, 8
 _MAX_ZIP = 0xFFFF_0000
 
 
-def _zip_entry(
-    name: bytes, data: bytes, offset: int, flags: int = 0, method: int = _STORED,
-    crc: int | None = None, size: int | None = None,
-) -> tuple[bytes, bytes]:  # fmt: skip
-    """Return (local header + data, central record) for one entry at `offset`."""
-    crc = zlib.crc32(data) if crc is None else crc
-    size = len(data) if size is None else size
-    head = (_DOS_TIME, _DOS_DATE, crc, len(data), size, len(name))
-    local = _LOCAL.pack(0x04034B50, 20, flags, method, *head, 0) + name + data
-    central = _CENTRAL.pack(
-        0x02014B50, _MADE_BY, 20, flags, method, *head, 0, 0, 0, 0, _FILE_MODE, offset
-    )
-    return local, central + name
+class _ZipName:
+    """The constant header bytes of ZIP entries with one name and method."""
+
+    __slots__ = ("central_head", "central_tail", "local_head", "local_tail", "name")
+
+    def __init__(self, name: str, method: int = _STORED) -> None:
+        """Precompute everything in both headers except CRC, sizes and offset."""
+        self.name = name.encode()
+        flags = 0 if name.isascii() else _UTF8_FLAG
+        common = (flags, method, _DOS_TIME, _DOS_DATE)
+        self.local_head = _LOCAL_HEAD.pack(0x04034B50, 20, *common)
+        self.local_tail = struct.pack("<HH", len(self.name), 0) + self.name
+        self.central_head = _CENTRAL_HEAD.pack(0x02014B50, _MADE_BY, 20, *common)
+        self.central_tail = _CENTRAL_TAIL.pack(len(self.name), 0, 0, 0, 0, _FILE_MODE)
+
+    def entry(
+        self, data: bytes, offset: int, crc: int | None = None, size: int | None = None
+    ) -> tuple[bytes, bytes]:
+        """Return (local header + data, central record) for this name at `offset`."""
+        crc = zlib.crc32(data) if crc is None else crc
+        sizes = _SIZES.pack(crc, len(data), len(data) if size is None else size)
+        local = b"".join((self.local_head, sizes, self.local_tail, data))
+        central = b"".join(
+            (self.central_head, sizes, self.central_tail, _OFFSET.pack(offset), self.name)
+        )
+        return local, central
 
 
-def _compressed_entry(name: str, data: bytes, offset: int) -> tuple[bytes, bytes]:
+_PASS_JSON_NAME = _ZipName("pass.json")
+_MANIFEST_NAME = _ZipName("manifest.json")
+_SIGNATURE_NAME = _ZipName("signature")
+
+
+def _static_entry(name: str, data: bytes, offset: int) -> tuple[bytes, bytes]:
     """Zip one static file, deflated when that makes it smaller."""
-    flags = 0 if name.isascii() else _UTF8_FLAG
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = packer.compress(data) + packer.flush()
     if len(packed) < len(data):
-        return _zip_entry(
-            name.encode(), packed, offset, flags, _DEFLATED, zlib.crc32(data), len(data)
-        )
-    return _zip_entry(name.encode(), data, offset, flags)
+        return _ZipName(name, _DEFLATED).entry(packed, offset, zlib.crc32(data), len(data))
+    return _ZipName(name).entry(data, offset)
 
 
 # --- static files -----------------------------------------------------------------
@@ -204,7 +223,7 @@ def make_static_bundle(files: Mapping[str, bytes]) -> StaticBundle:
         digest = hashlib.sha1(data).hexdigest()
         digests.append((name, digest))
         heads.append(json.dumps(name, ensure_ascii=False) + f':"{digest}",')
-        local, central = _compressed_entry(name, data, offset)
+        local, central = _static_entry(name, data, offset)
         locals_.append(local)
         centrals.append(central)
         offset += len(local)
@@ -221,7 +240,7 @@ def make_static_bundle(files: Mapping[str, bytes]) -> StaticBundle:
 def _check_static_file(name: object, data: object) -> bytes:
     """Reject reserved, unsafe or non-string names and non-bytes content."""
     if not isinstance(name, str):
-        raise ValueError(f"pass file names must be strings, not {type(name).__name__}")
+        raise TypeError(f"pass file names must be strings, not {type(name).__name__}")
     parts = name.split("/")
     if (
         name.lower() in RESERVED_NAMES
@@ -232,17 +251,26 @@ def _check_static_file(name: object, data: object) -> bytes:
     ):
         raise ValueError(f"invalid or reserved pass file name: {name!r}")
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise ValueError(f"pass file {name!r} must be bytes, not {type(data).__name__}")
+        raise TypeError(f"pass file {name!r} must be bytes, not {type(data).__name__}")
     return bytes(data)
 
 
 # --- signer ------------------------------------------------------------------
 
 
-_PASS_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_PASS_JSON = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
+)
 _PAD = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 _ECDSA = ec.ECDSA(hashes.SHA256())
+
+
+def _signing_function(key: SigningKey) -> Callable[[bytes], bytes]:
+    """Return data -> signature: PKCS#1 v1.5 for RSA, ECDSA for EC, both over SHA-256."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return functools.partial(key.sign, padding=_PAD, algorithm=_SHA256)
+    return functools.partial(key.sign, signature_algorithm=_ECDSA)
 
 
 class PassSigner:
@@ -251,8 +279,7 @@ class PassSigner:
     def __init__(self, identity: SigningIdentity) -> None:
         """Precompute every constant DER piece of the signature."""
         self.identity = identity
-        self._key = identity.private_key
-        self._is_rsa = isinstance(self._key, rsa.RSAPrivateKey)
+        self._sign = _signing_function(identity.private_key)
         der = serialization.Encoding.DER
         cert_der = identity.certificate.public_bytes(der)
         wwdr_der = identity.wwdr.public_bytes(der)
@@ -263,26 +290,40 @@ class PassSigner:
             + _tlv(0xA0, b"".join(sorted((cert_der, wwdr_der))))  # DER SET OF order
         )
         self._signer_head = _VERSION_1 + _issuer_and_serial(cert_der) + _SHA256_ALG
-        self._signature_alg = _RSA_ALG if self._is_rsa else _ECDSA_SHA256_ALG
+        is_rsa = isinstance(identity.private_key, rsa.RSAPrivateKey)
+        self._signature_alg = _RSA_ALG if is_rsa else _ECDSA_SHA256_ALG
         self._time_cache: tuple[int, bytes] = (-1, b"")
+        self._layouts: dict[tuple[int, int], tuple[bytes, bytes]] = {}
 
     def sign_manifest(self, manifest: bytes, signing_time: dt.datetime | None = None) -> bytes:
         """Return the detached CMS signature (DER) of the exact manifest bytes."""
         time_attr = self._now_attr() if signing_time is None else _signing_time_attr(signing_time)
         digest_attr = _ATTR_DIGEST_PREFIX + hashlib.sha256(manifest).digest()
         attrs = b"".join(sorted((_ATTR_CONTENT_TYPE, time_attr, digest_attr)))
-        attrs_len = _der_length(len(attrs))
-        if self._is_rsa:
-            signature = self._key.sign(b"\x31" + attrs_len + attrs, _PAD, _SHA256)
-        else:
-            signature = self._key.sign(b"\x31" + attrs_len + attrs, _ECDSA)
+        signature = self._sign(b"\x31" + _der_length(len(attrs)) + attrs)
+        layout = self._layouts.get((len(attrs), len(signature)))
+        if layout is None:
+            layout = self._layout(len(attrs), len(signature))
+        return b"".join((layout[0], attrs, layout[1], signature))
+
+    def _layout(self, attrs_len: int, sig_len: int) -> tuple[bytes, bytes]:
+        """Return the DER bytes before the attributes and between them and the signature.
+
+        Every header length follows from these two sizes alone, so the layout is
+        computed once per size pair (in practice once) and then reused.
+        """
+        middle = self._signature_alg + b"\x04" + _der_length(sig_len)
+        whole = self._assemble(bytes(attrs_len), bytes(sig_len))
+        head = whole[: len(whole) - sig_len - len(middle) - attrs_len]
+        self._layouts[attrs_len, sig_len] = head, middle
+        return head, middle
+
+    def _assemble(self, attrs: bytes, signature: bytes) -> bytes:
+        """Encode ContentInfo(SignedData) around signed attributes and a signature."""
         signer_info = _tlv(
             0x30,
-            self._signer_head
-            + b"\xa0" + attrs_len + attrs
-            + self._signature_alg
-            + _tlv(0x04, signature),
-        )  # fmt: skip
+            self._signer_head + _tlv(0xA0, attrs) + self._signature_alg + _tlv(0x04, signature),
+        )
         signed_data = _tlv(0x30, self._signed_data_head + _tlv(0x31, signer_info))
         return _tlv(0x30, OID_SIGNED_DATA + _tlv(0xA0, signed_data))
 
@@ -326,18 +367,16 @@ class PassSigner:
 def _finish_zip(bundle: StaticBundle, pass_bytes: bytes, manifest: bytes, sig: bytes) -> bytes:
     """Append the three per-pass entries to the static ones and close the archive."""
     offset = len(bundle.local_bytes)
-    pass_local, pass_central = _zip_entry(b"pass.json", pass_bytes, offset)
+    pass_local, pass_central = _PASS_JSON_NAME.entry(pass_bytes, offset)
     offset += len(pass_local)
-    manifest_local, manifest_central = _zip_entry(b"manifest.json", manifest, offset)
+    manifest_local, manifest_central = _MANIFEST_NAME.entry(manifest, offset)
     offset += len(manifest_local)
-    sig_local, sig_central = _zip_entry(b"signature", sig, offset)
+    sig_local, sig_central = _SIGNATURE_NAME.entry(sig, offset)
     offset += len(sig_local)
     central = b"".join((bundle.central_bytes, pass_central, manifest_central, sig_central))
     count = len(bundle.digests) + 3
     end = _END.pack(0x06054B50, 0, 0, count, count, len(central), offset, 0)
-    return b"".join(
-        (bundle.local_bytes, pass_local, manifest_local, sig_local, central, end)
-    )
+    return b"".join((bundle.local_bytes, pass_local, manifest_local, sig_local, central, end))
 
 
 def sign_manifest_reference(identity: SigningIdentity, manifest_bytes: bytes) -> bytes:
