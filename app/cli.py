@@ -108,7 +108,13 @@ def dev_certs(directory: Path) -> None:
 
 
 @click.command("settings")
-def settings_cmd() -> None:
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
+def settings_cmd(markdown: bool) -> None:
     """List every setting with its default and meaning."""
+    if markdown:
+        click.echo("| variable | default | meaning |\n|---|---|---|")
     for var, default, doc in Settings.documentation():
-        click.echo(f"{var}={default}\n    {doc}")
+        if markdown:
+            click.echo(f"| `{var}` | `{default}` | {doc} |".replace("``", "(empty)"))
+        else:
+            click.echo(f"{var}={default}\n    {doc}")

@@ -26,7 +26,8 @@ class Settings:
 
     DATA_DIR: str = field(
         default_factory=_default_data_dir,
-        metadata={"doc": "Folder for the SQLite database, generated dev certificates and mail."},
+        metadata={"doc": "Folder for the SQLite database, development certificates and "
+                         "the stored secret key."},
     )
     DATABASE_URL: str = field(
         default="",
