@@ -55,10 +55,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the service."""
     from app.api import bp as api_bp
+    from app.wallet.apple.webservice import bp as apple_ws_bp
     from app.web import bp as web_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(apple_ws_bp)
 
 
 def _init_wallet(app: Flask, settings: Settings) -> None:

@@ -83,6 +83,47 @@ class Settings:
         metadata={"doc": "Extra CA certificates (PEM) to trust for APNS_URL, for a local "
                          "stand-in."},
     )
+    APNS_CONCURRENCY: int = field(
+        default=1000,
+        metadata={"doc": "Most APNs requests in flight at once (multiplexed as HTTP/2 streams)."},
+    )
+    APNS_CONNECTIONS: int = field(
+        default=1,
+        metadata={"doc": "Long-lived HTTP/2 connections to APNS_URL per worker process."},
+    )
+    APNS_TIMEOUT: float = field(
+        default=15.0,
+        metadata={"doc": "Seconds one APNs request may take (connecting included) before it is "
+                         "retried later."},
+    )
+    PUSH_BATCH_SIZE: int = field(
+        default=2000,
+        metadata={"doc": "Registrations a push sweep claims and sends per database round."},
+    )
+    PUSH_LEASE_SECONDS: float = field(
+        default=120.0,
+        metadata={"doc": "How long a claimed push stays reserved for its worker; after a crash "
+                         "it is sent again once this has passed."},
+    )
+    PUSH_COALESCE_SECONDS: float = field(
+        default=2.0,
+        metadata={"doc": "After a push to a device, further changes wait this long and go out "
+                         "as one push (bursts of earns coalesce)."},
+    )
+    PUSH_RETRY_MAX_SECONDS: float = field(
+        default=900.0,
+        metadata={"doc": "Longest back-off between retries after APNs answers 429, 5xx or "
+                         "cannot be reached."},
+    )
+    STALE_MINUTES: int = field(
+        default=60,
+        metadata={"doc": "Default N of /programs/{id}/stale-members: devices that have not "
+                         "fetched the latest pass within N minutes of the change."},
+    )
+    WALLET_MAX_BODY: int = field(
+        default=16 * 1024,
+        metadata={"doc": "Largest request body the PassKit web service accepts, in bytes."},
+    )
     CELERY_BROKER_URL: str = field(
         default="",
         metadata={"doc": "Celery broker (e.g. redis://...). Empty: jobs run in the web process."},

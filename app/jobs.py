@@ -101,7 +101,7 @@ class EmbeddedWorker(threading.Thread):
         self._woken: set[str] = set()
         self._lock = threading.Lock()
         self._event = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._last_run: dict[str, float] = {}
 
     def dispatch(self, names: list[str]) -> None:
@@ -112,7 +112,7 @@ class EmbeddedWorker(threading.Thread):
 
     def run(self) -> None:
         """Loop until stopped: run woken sweeps at once and the others when due."""
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             self._event.wait(self.poll)
             self._event.clear()
             self.run_once()
@@ -132,7 +132,7 @@ class EmbeddedWorker(threading.Thread):
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the loop and wait for the current sweep to finish."""
-        self._stop.set()
+        self._stopping.set()
         self._event.set()
         if self.is_alive():
             self.join(timeout)

@@ -235,3 +235,33 @@ def member(api: Api, program: dict[str, Any]) -> dict[str, Any]:
                     {"email": "ann@example.test", "name": "Ann Lee"})
     assert resp.status_code == 201, resp.get_json()
     return dict(resp.get_json())
+
+
+# --- APNs stand-in (issue 4) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def apns_tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A test CA and the stand-in's server certificate, made once per session."""
+    from tests.apns_standin import make_server_tls
+
+    return make_server_tls(tmp_path_factory.mktemp("apns-tls"))
+
+
+@pytest.fixture
+def apns(apns_tls: dict[str, Path], cert_paths: dict[str, Path]) -> Iterator[Any]:
+    """A running APNs stand-in that requires a client certificate from the dev chain."""
+    from tests.apns_standin import ApnsStandIn
+
+    server = ApnsStandIn(apns_tls, client_ca=cert_paths["root"])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def apns_settings(apns: Any, apns_tls: dict[str, Path], **extra: Any) -> dict[str, Any]:
+    """App settings pointing pushes at the stand-in."""
+    return {"APNS_URL": apns.url, "APNS_CA_FILE": str(apns_tls["ca"]), "APNS_TIMEOUT": 5.0,
+            **extra}

@@ -64,4 +64,10 @@ def _rollback_on_error(exc: BaseException | None) -> None:
         db.session.rollback()
 
 
-from app.api import members, openapi, programs  # noqa: E402,F401  (routes register on bp)
+from app.api import (  # noqa: E402,F401  (routes register on bp)
+    loyalty,
+    members,
+    openapi,
+    programs,
+    webhooks,
+)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 
+from app.loyalty.summary import member_loyalty
 from app.models import Member, Program
 from app.programs.operations import DESIGN_RULES
 
@@ -41,6 +42,7 @@ def member_json(member: Member) -> dict[str, Any]:
         "pass_version": member.pass_version,
         "pass_updated_at": member.pass_updated_at.isoformat(),
         "created_at": member.created_at.isoformat(),
+        **member_loyalty(member),
         "links": member_links(member),
     }
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app import validation as v
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
+from app.loyalty import bonuses
 from app.models import Member, Merchant, Program
 from app.wallet import i18n
 
@@ -27,14 +28,18 @@ ENROLL_RULES: dict[str, v.Validator] = {
     "name": v.text(200, required=False),
     "external_id": v.text(200),
     "language": _language,
+    "referral_code": bonuses.referral_code,
+    "birthday": bonuses.birthday,
 }
 
 
 def enroll_member(program: Program, body: dict[str, Any]) -> Member:
     """Enroll a customer in a program; an email already enrolled is a conflict."""
-    data = v.validate(body, ENROLL_RULES, required=("email",), nullable=("name", "external_id"))
+    data = v.validate(body, ENROLL_RULES, required=("email",),
+                      nullable=("name", "external_id", "referral_code", "birthday"))
     if data.get("name") is None:
         data["name"] = ""
+    referrer = bonuses.referrer_for(program, data.pop("referral_code", None))
     existing = db.session.scalar(
         select(Member.id).where(Member.program_id == program.id, Member.email == data["email"]))
     if existing is not None:
@@ -43,6 +48,8 @@ def enroll_member(program: Program, body: dict[str, Any]) -> Member:
     member = Member(program=program, **data)
     db.session.add(member)
     try:
+        db.session.flush()
+        bonuses.on_enrolled(member, referrer)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

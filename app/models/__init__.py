@@ -1,7 +1,13 @@
 """Typed SQLAlchemy models, one file per aggregate."""
 
+from app.models.device import AppleDevice, AppleRegistration
+from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
 from app.models.member import Member
 from app.models.merchant import ApiKey, Merchant
 from app.models.program import Program, ProgramImage
+from app.models.webhook import Webhook, WebhookDelivery
 
-__all__ = ["ApiKey", "Member", "Merchant", "Program", "ProgramImage"]
+__all__ = ["ApiKey", "AppleDevice", "AppleRegistration", "Member", "Merchant", "Program",
+           "ProgramImage"]
+__all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "Reward", "Tier",
+            "Webhook", "WebhookDelivery"]

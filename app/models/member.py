@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from app.extensions import db
 from app.jobs import PASS_UPDATES, wake
 from app.models.base import UTCDateTime, utcnow, utcnow_seconds
 from app.models.program import Program
+
+if TYPE_CHECKING:
+    from app.models.loyalty import LedgerEntry, Tier
 
 
 def new_serial() -> str:
@@ -44,8 +48,23 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     pass_version: Mapped[int] = mapped_column(Integer, default=1)
     pass_updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow_seconds)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # loyalty (issue 3): tier held until tier_expires_at, referrals, birthday bonus
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"), nullable=True)
+    tier_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
+                                                             index=True)
+    referral_code: Mapped[str | None] = mapped_column(String(16), nullable=True, unique=True,
+                                                         index=True)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    referral_credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    birthday: Mapped[date | None] = mapped_column(Date, nullable=True)
+    birthday_bonus_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     program: Mapped[Program] = relationship()
+    tier: Mapped[Tier | None] = relationship("Tier")
+    open_lots: Mapped[list[LedgerEntry]] = relationship(
+        "LedgerEntry", viewonly=True,
+        primaryjoin="and_(Member.id == LedgerEntry.member_id, LedgerEntry.remaining > 0)",
+        order_by="(LedgerEntry.expires_at, LedgerEntry.id)")
 
     def touch_pass(self, now: datetime | None = None) -> None:
         """Mark the pass changed: bump its version and its whole-second Last-Modified time.

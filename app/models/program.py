@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.merchant import Merchant
+
+if TYPE_CHECKING:
+    from app.models.loyalty import LoyaltyRules, Reward, Tier
 
 BARCODE_FORMATS = ("qr", "pdf417", "aztec", "code128")
 
@@ -46,6 +49,12 @@ class Program(db.Model):  # type: ignore[name-defined,misc]
     images: Mapped[list[ProgramImage]] = relationship(
         back_populates="program", cascade="all, delete-orphan"
     )
+    rules: Mapped[LoyaltyRules | None] = relationship("LoyaltyRules", uselist=False)
+    tiers: Mapped[list[Tier]] = relationship("Tier", order_by="(Tier.threshold, Tier.id)",
+                                             viewonly=True)
+    rewards: Mapped[list[Reward]] = relationship(
+        "Reward", viewonly=True, order_by="(Reward.points_cost, Reward.id)",
+        primaryjoin="and_(Program.id == Reward.program_id, Reward.active.is_(True))")
 
 
 class ProgramImage(db.Model):  # type: ignore[name-defined,misc]

@@ -29,28 +29,77 @@ class CardContent:
     barcode_value: str
     barcode_alt_text: str
     translatable: list[str] = field(default_factory=list)
+    colors: dict[str, str] = field(default_factory=dict)
+    """Colour overrides of the member's tier: background_color, foreground_color, label_color."""
+    stamps: tuple[int, int] | None = None
+    """(stamps collected, stamps on a full card) of a stamp card: the strip draws them."""
 
 
 def card_content(program: Program, member: Member) -> CardContent:
     """The fields of a member's card, in the program's source language."""
-    points = Field("points", program.points_label or "Points", member.points,
-                   change_message="You now have %@ points")
+    stamps = _stamps(program, member)
+    label = "Stamps" if stamps else program.points_label or "Points"
+    value: str | int = f"{stamps[0]}/{stamps[1]}" if stamps else member.points
+    points = Field("points", label, value, change_message=(
+        "You now have %@ stamps" if stamps else "You now have %@ points"))
     secondary = [Field("member", "Member", member.name or member.email or "")]
+    tier = member.tier
+    if tier is not None:
+        secondary.append(Field("tier", "Tier", tier.name, change_message="Your tier is now %@"))
     back = [Field("member_since", "Member since", member.created_at.date().isoformat())]
+    if tier is not None and tier.perks:
+        back.append(Field("perks", tier.name, tier.perks))
     if program.back_text:
         back.append(Field("about", "About", program.back_text))
     if program.terms:
         back.append(Field("terms", "Terms and conditions", program.terms))
     content = CardContent(
-        header=[Field("header_points", program.points_label or "Points", member.points)],
+        header=[Field("header_points", label, value)],
         primary=[points],
         secondary=secondary,
-        auxiliary=[],
+        auxiliary=_auxiliary(program, member),
         back=back,
         barcode_value=member.serial_number,
         barcode_alt_text=member.serial_number[:12].upper(),
+        colors=_tier_colors(member),
+        stamps=stamps,
     )
     return _with_translatable(content, [program.back_text, program.terms])
+
+
+def _stamps(program: Program, member: Member) -> tuple[int, int] | None:
+    """(collected, per full card) when the program counts stamps, else None."""
+    rules = program.rules
+    if rules is None or rules.mode != "stamps":
+        return None
+    return member.points, rules.stamps_required
+
+
+def _auxiliary(program: Program, member: Member) -> list[Field]:
+    """The reward the member can take now, and their next points to expire."""
+    out = []
+    affordable = [r for r in program.rewards if r.points_cost <= member.points]
+    if affordable:
+        best = max(affordable, key=lambda r: (r.points_cost, r.id))
+        out.append(Field("reward", "Rewards", best.name,
+                         change_message="New reward available: %@"))
+    days = [(lot.expires_at.date(), lot.remaining) for lot in member.open_lots
+            if lot.expires_at is not None]
+    if days:
+        first = min(day for day, _ in days)
+        due = sum(points for day, points in days if day == first)
+        out.append(Field("expiring", "Points expiring", f"{due} · {first.isoformat()}"))
+    return out
+
+
+def _tier_colors(member: Member) -> dict[str, str]:
+    """The colours the member's tier gives the card (only those it sets)."""
+    tier = member.tier
+    if tier is None:
+        return {}
+    colors = {"background_color": tier.background_color,
+              "foreground_color": tier.foreground_color, "label_color": tier.label_color}
+    return {k: c for k, c in colors.items() if c}
 
 
 def _with_translatable(content: CardContent, program_texts: list[str]) -> CardContent:
@@ -60,7 +109,8 @@ def _with_translatable(content: CardContent, program_texts: list[str]) -> CardCo
     for group in (content.header, content.primary, content.secondary, content.auxiliary,
                   content.back):
         for f in group:
-            texts.append(f.label)
+            if f.key != "perks":  # labelled with the tier's name: member-specific
+                texts.append(f.label)
             if f.change_message:
                 texts.append(f.change_message)
     texts += [t for t in program_texts if t]

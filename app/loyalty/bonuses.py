@@ -1,0 +1,115 @@
+"""Bonuses: welcome on enrollment, referral on the referred member's first purchase,
+birthday once a year."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import extract, or_, select
+
+from app.errors import ValidationError
+from app.extensions import db
+from app.loyalty.ledger import Posting, lock_member, post
+from app.loyalty.rules import rules_of
+from app.models import LoyaltyRules, Member, Program
+from app.models.base import utcnow
+from app.webhooks.operations import emit
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+CODE_LENGTH = 8
+
+
+def new_referral_code() -> str:
+    """A random referral code such as 'K7QM2XHP' (40 bits)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def referral_code(name: str, value: Any) -> str:
+    """A referral code as members type it (case and spaces ignored)."""
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 16:
+        raise ValidationError(f"'{name}' must be a referral code such as \"K7QM2XHP\".")
+    return value.strip().upper().replace(" ", "")
+
+
+def birthday(name: str, value: Any) -> date:
+    """A date of birth written YYYY-MM-DD."""
+    try:
+        born = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        born = None
+    if born is None or not date(1900, 1, 1) <= born <= date.today():
+        raise ValidationError(f"'{name}' must be a past date written YYYY-MM-DD.")
+    return born
+
+
+def referrer_for(program: Program, code: str | None) -> Member | None:
+    """The member of this program whose referral code this is (422 when none is)."""
+    if code is None:
+        return None
+    referrer = db.session.scalar(select(Member).where(Member.referral_code == code,
+                                                      Member.program_id == program.id))
+    if referrer is None:
+        raise ValidationError(f"Referral code {code!r} is not valid for this program.",
+                              code="unknown_referral_code")
+    return referrer
+
+
+def on_enrolled(member: Member, referrer: Member | None) -> None:
+    """Give a new (flushed) member a referral code, link their referrer, and the welcome bonus."""
+    member.referral_code = new_referral_code()
+    member.referred_by_id = referrer.id if referrer else None
+    emit(member.program.merchant_id, "member.enrolled", {
+        "member_id": member.id, "program_id": member.program_id, "email": member.email,
+        "external_id": member.external_id, "referred_by_id": member.referred_by_id})
+    bonus = rules_of(member.program).welcome_bonus
+    if bonus:
+        post(member, Posting("bonus_welcome", bonus, source="system", reason="Welcome bonus"))
+
+
+def credit_referrer(member: Member) -> bool:
+    """On a referred member's first purchase, credit their referrer once."""
+    if member.referred_by_id is None or member.referral_credited_at is not None:
+        return False
+    member.referral_credited_at = utcnow()
+    bonus = rules_of(member.program).referral_bonus
+    if not bonus:
+        return False
+    referrer = lock_member(member.referred_by_id)
+    post(referrer, Posting("bonus_referral", bonus, source="system",
+                           reason=f"Referral of member {member.id}"))
+    return True
+
+
+def birthdays_due(today: date, limit: int = 500) -> list[int]:
+    """Members whose birthday is today and who have not had this year's bonus."""
+    days = [today.day] + ([29] if (today.month, today.day) == (2, 28) and not _leap(today.year)
+                          else [])
+    return list(db.session.scalars(
+        select(Member.id).join(LoyaltyRules, LoyaltyRules.program_id == Member.program_id)
+        .where(LoyaltyRules.birthday_bonus > 0, Member.birthday.is_not(None),
+               extract("month", Member.birthday) == today.month,
+               extract("day", Member.birthday).in_(days),
+               or_(Member.birthday_bonus_year.is_(None),
+                   Member.birthday_bonus_year < today.year))
+        .order_by(Member.id).limit(limit)))
+
+
+def _leap(year: int) -> bool:
+    """Whether a year has 29 February."""
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def give_birthday_bonus(member_id: int, now: datetime | None = None) -> bool:
+    """This year's birthday bonus for one member, at most once (re-checked under the lock)."""
+    now = now or utcnow()
+    member = lock_member(member_id)
+    if member.birthday_bonus_year is not None and member.birthday_bonus_year >= now.year:
+        return False
+    member.birthday_bonus_year = now.year
+    bonus = rules_of(member.program).birthday_bonus
+    if bonus:
+        post(member, Posting("bonus_birthday", bonus, source="system",
+                             reason=f"Birthday bonus {now.year}"), now)
+    return True

@@ -1,0 +1,56 @@
+"""Points expiry: lots expire `expiry_days` after they were credited, oldest first."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.loyalty.ledger import Posting, lock_member, post
+from app.loyalty.rules import rules_of
+from app.models import LedgerEntry, Member
+from app.models.base import utcnow
+
+
+def members_with_expired_lots(now: datetime, limit: int = 500) -> list[int]:
+    """Members holding lots whose expiry has passed."""
+    return list(db.session.scalars(
+        select(LedgerEntry.member_id).where(LedgerEntry.remaining > 0,
+                                            LedgerEntry.expires_at <= now)
+        .group_by(LedgerEntry.member_id).order_by(LedgerEntry.member_id).limit(limit)))
+
+
+def expire_member(member_id: int, now: datetime | None = None) -> int:
+    """Record an expire entry for each of the member's expired lots; returns points expired."""
+    now = now or utcnow()
+    member = lock_member(member_id)
+    lots = list(db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.remaining > 0,
+                                  LedgerEntry.expires_at <= now)
+        .order_by(LedgerEntry.expires_at, LedgerEntry.id)))
+    total = 0
+    for lot in lots:
+        points = lot.remaining
+        post(member, Posting("expire", -points, source="system", take_first=lot,
+                             reason=f"Expiry of {points} points from transaction {lot.id}"), now)
+        total += points
+    return total
+
+
+def expiring_soon(member: Member, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Points that expire within the program's 'soon' window, grouped by expiry date."""
+    now = now or utcnow()
+    horizon = now + timedelta(days=rules_of(member.program).expiring_soon_days)
+    return expiring(member, horizon)
+
+
+def expiring(member: Member, until: datetime | None = None) -> list[dict[str, Any]]:
+    """Open lots with an expiry (up to `until`), summed per expiry day, soonest first."""
+    per_day: dict[str, int] = defaultdict(int)
+    for lot in member.open_lots:
+        if lot.expires_at is not None and (until is None or lot.expires_at <= until):
+            per_day[lot.expires_at.date().isoformat()] += lot.remaining
+    return [{"points": p, "expires_at": d} for d, p in sorted(per_day.items())]

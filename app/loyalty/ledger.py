@@ -1,0 +1,151 @@
+"""The points ledger: append-only entries, FIFO lots and the cached balance.
+
+Every change of points goes through `post`, which runs with the member row locked
+(`lock_member`), appends one entry, moves `Member.points` by the same amount, takes debits
+from the open lots soonest-expiring first, bumps the pass version and queues the
+points.changed webhook, all in the caller's transaction. So at every commit:
+`Member.points == sum(entry.points) == sum(entry.remaining)` and the balance is never < 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.errors import Conflict
+from app.extensions import db
+from app.loyalty.rules import rules_of
+from app.models import LedgerEntry, Member
+from app.models.base import utcnow
+from app.webhooks.operations import emit
+
+SOURCES = ("pos", "api", "system")
+CREDIT_KINDS = ("earn", "adjust", "bonus_welcome", "bonus_referral", "bonus_birthday", "void")
+VOIDABLE = ("earn", "redeem", "adjust", "donate", "bonus_welcome", "bonus_referral",
+            "bonus_birthday")
+
+
+@dataclass
+class Posting:
+    """What to append: kind, signed points, and the entry's optional details."""
+
+    kind: str
+    points: int
+    amount: Decimal | None = None
+    qualifying_points: int = 0
+    qualifying_amount: Decimal = Decimal("0")
+    reason: str = ""
+    source: str = "api"
+    actor: str = ""
+    reward_id: int | None = None
+    cause_id: int | None = None
+    voids_entry_id: int | None = None
+    idempotency_key: str | None = None
+    take_first: LedgerEntry | None = None
+
+
+def lock_member(member_id: int) -> Member:
+    """The member row, re-read under a write lock (PostgreSQL FOR UPDATE; on SQLite every
+    transaction already holds the write lock from BEGIN IMMEDIATE)."""
+    member = db.session.scalar(select(Member).where(Member.id == member_id)
+                               .with_for_update().execution_options(populate_existing=True))
+    assert member is not None
+    return member
+
+
+def post(member: Member, posting: Posting, now: datetime | None = None) -> LedgerEntry:
+    """Append one entry and apply it to the (locked) member's balance and lots."""
+    now = now or utcnow()
+    if member.points + posting.points < 0:
+        raise Conflict(f"The member has {member.points} points; {-posting.points} are needed.",
+                       code="insufficient_points",
+                       details={"balance": member.points, "needed": -posting.points})
+    fields = {k: v for k, v in posting.__dict__.items() if k != "take_first"}
+    entry = LedgerEntry(member_id=member.id, created_at=now, **fields)
+    if posting.points > 0:
+        entry.remaining = posting.points
+        entry.expires_at = _expiry(member, now)
+    elif posting.points < 0:
+        _take_from_lots(member, -posting.points, posting.take_first)
+    db.session.add(entry)
+    member.points += posting.points
+    if posting.points:
+        member.touch_pass()
+    db.session.flush()
+    emit(member.program.merchant_id, "points.changed", _event(member, entry))
+    return entry
+
+
+def _expiry(member: Member, now: datetime) -> datetime | None:
+    """When points credited now expire under the program's rules (None: never)."""
+    days = rules_of(member.program).expiry_days
+    return now + timedelta(days=days) if days else None
+
+
+def _take_from_lots(member: Member, points: int, first: LedgerEntry | None) -> None:
+    """Consume `points` from open lots: `first` (if given), then soonest expiry, oldest."""
+    lots = list(db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0)
+        .order_by(LedgerEntry.expires_at.is_(None), LedgerEntry.expires_at, LedgerEntry.id)))
+    if first is not None and first in lots:
+        lots.remove(first)
+        lots.insert(0, first)
+    for lot in lots:
+        if points == 0:
+            break
+        taken = min(lot.remaining, points)
+        lot.remaining -= taken
+        points -= taken
+    if points:
+        raise Conflict("The member's lots do not cover the balance.", code="ledger_mismatch",
+                       status=500)
+
+
+def _event(member: Member, entry: LedgerEntry) -> dict[str, Any]:
+    """The points.changed webhook data."""
+    return {"member_id": member.id, "program_id": member.program_id,
+            "transaction": entry_json(entry), "points": member.points}
+
+
+def entry_json(entry: LedgerEntry) -> dict[str, Any]:
+    """A ledger entry as JSON."""
+    return {
+        "id": entry.id, "member_id": entry.member_id, "kind": entry.kind,
+        "points": entry.points,
+        "amount": None if entry.amount is None else str(entry.amount),
+        "reason": entry.reason, "source": entry.source, "actor": entry.actor,
+        "reward_id": entry.reward_id, "cause_id": entry.cause_id,
+        "voids_transaction_id": entry.voids_entry_id,
+        "expires_at": entry.expires_at.isoformat() if entry.expires_at else None,
+        "created_at": entry.created_at.isoformat(),
+    }
+
+
+def ledger_balance(member_id: int) -> tuple[int, int]:
+    """(sum of entry points, sum of open lot remainders) straight from the ledger."""
+    row = db.session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.points), 0),
+               func.coalesce(func.sum(LedgerEntry.remaining), 0))
+        .where(LedgerEntry.member_id == member_id)).one()
+    return int(row[0]), int(row[1])
+
+
+def list_entries(member: Member, limit: int = 50,
+                 before_id: int | None = None) -> list[LedgerEntry]:
+    """A member's entries, newest first, `limit` at a time before an id (cursor paging)."""
+    stmt = select(LedgerEntry).where(LedgerEntry.member_id == member.id)
+    if before_id is not None:
+        stmt = stmt.where(LedgerEntry.id < before_id)
+    return list(db.session.scalars(stmt.order_by(LedgerEntry.id.desc()).limit(limit)))
+
+
+def voided_ids(entry_ids: list[int]) -> set[int]:
+    """Which of these entries have been voided."""
+    if not entry_ids:
+        return set()
+    return set(db.session.scalars(select(LedgerEntry.voids_entry_id)
+                                  .where(LedgerEntry.voids_entry_id.in_(entry_ids))))

@@ -1,0 +1,143 @@
+"""Point transactions the POS API makes: earn, redeem, adjust, donate, void."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from app import validation as v
+from app.errors import Conflict, NotFound, ValidationError
+from app.extensions import db
+from app.loyalty import bonuses, tiers
+from app.loyalty.ledger import SOURCES, VOIDABLE, Posting, lock_member, post
+from app.loyalty.rules import MAX_AMOUNT, MAX_POINTS, decimal, integer, purchase_points, rules_of
+from app.models import Cause, LedgerEntry, Member, Merchant, Program, Reward
+from app.webhooks.operations import emit
+
+COMMON: dict[str, v.Validator] = {
+    "reason": v.text(500, required=False),
+    "source": v.one_of(*SOURCES[:2]),
+    "actor": v.text(200, required=False),
+}
+EARN_RULES = {**COMMON, "points": integer(1, MAX_POINTS),
+              "amount": decimal(Decimal("0"), MAX_AMOUNT)}
+REDEEM_RULES = {**COMMON, "points": integer(1, MAX_POINTS), "reward_id": integer(1, 2**62)}
+ADJUST_RULES = {**COMMON, "points": integer(-MAX_POINTS, MAX_POINTS),
+                "reason": v.text(500)}
+DONATE_RULES = {**COMMON, "points": integer(1, MAX_POINTS), "cause_id": integer(1, 2**62)}
+VOID_RULES = dict(COMMON)
+
+
+def _one_of(data: dict[str, Any], *names: str) -> str:
+    """The one field of `names` present in data (exactly one must be)."""
+    given = [n for n in names if n in data]
+    if len(given) != 1:
+        raise ValidationError(f"Send exactly one of: {', '.join(names)}.")
+    return given[0]
+
+
+def _details(data: dict[str, Any], key: str | None) -> dict[str, Any]:
+    """The entry fields every transaction takes from the body."""
+    return {"reason": data.get("reason") or "", "source": data.get("source") or "api",
+            "actor": data.get("actor") or "", "idempotency_key": key}
+
+
+def earn(member: Member, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+    """Credit points for a purchase amount (by the earning rules) or a fixed number."""
+    data = v.validate(body, EARN_RULES)
+    field = _one_of(data, "points", "amount")
+    member = lock_member(member.id)
+    amount: Decimal | None = data.get("amount")
+    if field == "amount":
+        assert amount is not None
+        multiplier = Decimal(member.tier.multiplier) if member.tier else Decimal(1)
+        points = purchase_points(rules_of(member.program), amount, multiplier)
+    else:
+        points = data["points"]
+    entry = post(member, Posting("earn", points, amount=amount, qualifying_points=points,
+                                 qualifying_amount=amount or Decimal("0"),
+                                 **_details(data, key)))
+    bonuses.credit_referrer(member)
+    tiers.promote(member)
+    return entry
+
+
+def redeem(member: Member, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+    """Spend points on a catalog reward or a number of points; never below zero."""
+    data = v.validate(body, REDEEM_RULES)
+    field = _one_of(data, "points", "reward_id")
+    reward = _reward(member.program, data["reward_id"]) if field == "reward_id" else None
+    points = reward.points_cost if reward else data["points"]
+    member = lock_member(member.id)
+    entry = post(member, Posting("redeem", -points, reward_id=reward.id if reward else None,
+                                 **_details(data, key)))
+    if reward is not None:
+        emit(member.program.merchant_id, "reward.redeemed", {
+            "member_id": member.id, "program_id": member.program_id, "reward_id": reward.id,
+            "reward": reward.name, "points": points, "transaction_id": entry.id})
+    return entry
+
+
+def _reward(program: Program, reward_id: int) -> Reward:
+    """An active reward of this program (422 otherwise: the body names a bad reward)."""
+    reward = db.session.scalar(select(Reward).where(Reward.id == reward_id,
+                                                    Reward.program_id == program.id,
+                                                    Reward.active.is_(True)))
+    if reward is None:
+        raise ValidationError(f"Reward {reward_id} is not an active reward of this program.",
+                              code="unknown_reward")
+    return reward
+
+
+def adjust(member: Member, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+    """A manual correction (positive or negative) with a required reason."""
+    data = v.validate(body, ADJUST_RULES, required=("points", "reason"))
+    if data["points"] == 0:
+        raise ValidationError("'points' must not be zero.")
+    member = lock_member(member.id)
+    return post(member, Posting("adjust", data["points"], **_details(data, key)))
+
+
+def donate(member: Member, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+    """Give points to one of the program's active causes."""
+    data = v.validate(body, DONATE_RULES, required=("points", "cause_id"))
+    cause = db.session.scalar(select(Cause).where(Cause.id == data["cause_id"],
+                                                  Cause.program_id == member.program_id,
+                                                  Cause.active.is_(True)))
+    if cause is None:
+        raise ValidationError(f"Cause {data['cause_id']} is not an active cause of this "
+                              "program.", code="unknown_cause")
+    member = lock_member(member.id)
+    return post(member, Posting("donate", -data["points"], cause_id=cause.id,
+                                **_details(data, key)))
+
+
+def get_entry(merchant: Merchant, entry_id: int) -> LedgerEntry:
+    """The merchant's ledger entry, or NotFound."""
+    entry = db.session.scalar(
+        select(LedgerEntry).join(Member, Member.id == LedgerEntry.member_id)
+        .join(Program, Program.id == Member.program_id)
+        .where(LedgerEntry.id == entry_id, Program.merchant_id == merchant.id))
+    if entry is None:
+        raise NotFound(f"Transaction {entry_id} not found.")
+    return entry
+
+
+def void(entry: LedgerEntry, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+    """Reverse a transaction once: a voided redemption or donation returns its points,
+    a voided earn takes them back (only while the member still has them)."""
+    data = v.validate(body, VOID_RULES)
+    if entry.kind not in VOIDABLE:
+        raise Conflict(f"A {entry.kind} transaction cannot be voided.", code="not_voidable")
+    member = lock_member(entry.member_id)
+    if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.voids_entry_id == entry.id)):
+        raise Conflict(f"Transaction {entry.id} is already voided.", code="already_voided")
+    details = _details(data, key)
+    details["reason"] = details["reason"] or f"void of transaction {entry.id}"
+    return post(member, Posting(
+        "void", -entry.points, amount=-entry.amount if entry.amount is not None else None,
+        qualifying_points=-entry.qualifying_points,
+        qualifying_amount=-Decimal(entry.qualifying_amount or 0), reward_id=entry.reward_id,
+        cause_id=entry.cause_id, voids_entry_id=entry.id, take_first=entry, **details))

@@ -1,0 +1,1 @@
+"""Merchant webhooks: an outbox written with each event, delivered by a sweep."""

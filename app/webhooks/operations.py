@@ -1,0 +1,110 @@
+"""Registering webhooks and recording events in the outbox: plain functions."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from app import validation as v
+from app.errors import NotFound, ValidationError
+from app.extensions import db
+from app.jobs import wake
+from app.models import Merchant, Webhook, WebhookDelivery
+from app.models.base import utcnow
+
+EVENTS = ("member.enrolled", "points.changed", "tier.changed", "reward.redeemed")
+SWEEP = "webhooks"
+
+
+def _url(name: str, value: Any) -> str:
+    """An http(s) URL."""
+    value = v.text(2000)(name, value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(f"'{name}' must be an http:// or https:// URL.")
+    return value
+
+
+def _events(name: str, value: Any) -> list[str]:
+    """A non-empty list of known event names."""
+    if not isinstance(value, list) or not value or any(e not in EVENTS for e in value):
+        raise ValidationError(f"'{name}' must be a non-empty list of: {', '.join(EVENTS)}.")
+    return sorted(set(value))
+
+
+def _flag(name: str, value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"'{name}' must be true or false.")
+    return value
+
+
+RULES: dict[str, v.Validator] = {"url": _url, "events": _events, "active": _flag}
+
+
+def create_webhook(merchant: Merchant, body: dict[str, Any]) -> Webhook:
+    """Register a URL for events; its signing secret is generated here."""
+    data = v.validate(body, RULES, required=("url", "events"))
+    hook = Webhook(merchant_id=merchant.id, secret="whsec_" + secrets.token_hex(24), **data)
+    db.session.add(hook)
+    db.session.flush()
+    return hook
+
+
+def get_webhook(merchant: Merchant, webhook_id: int) -> Webhook:
+    """The merchant's webhook, or NotFound."""
+    hook = db.session.scalar(select(Webhook).where(Webhook.id == webhook_id,
+                                                   Webhook.merchant_id == merchant.id))
+    if hook is None:
+        raise NotFound(f"Webhook {webhook_id} not found.")
+    return hook
+
+
+def update_webhook(hook: Webhook, body: dict[str, Any]) -> Webhook:
+    """Change a webhook's URL, events or active flag."""
+    for key, value in v.validate(body, RULES).items():
+        setattr(hook, key, value)
+    db.session.flush()
+    return hook
+
+
+def delete_webhook(hook: Webhook) -> None:
+    """Remove a webhook and its pending deliveries."""
+    db.session.delete(hook)
+    db.session.flush()
+
+
+def list_webhooks(merchant: Merchant) -> list[Webhook]:
+    """The merchant's webhooks."""
+    return list(db.session.scalars(
+        select(Webhook).where(Webhook.merchant_id == merchant.id).order_by(Webhook.id)))
+
+
+def list_deliveries(hook: Webhook, limit: int = 50) -> list[WebhookDelivery]:
+    """A webhook's latest deliveries, newest first."""
+    return list(db.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
+        .order_by(WebhookDelivery.id.desc()).limit(limit)))
+
+
+def emit(merchant_id: int, event: str, data: dict[str, Any]) -> int:
+    """Queue an event for every active webhook subscribed to it, in the current transaction."""
+    hooks = db.session.scalars(select(Webhook).where(Webhook.merchant_id == merchant_id,
+                                                     Webhook.active.is_(True))).all()
+    now = utcnow()
+    count = 0
+    for hook in hooks:
+        if event not in hook.events:
+            continue
+        payload = {"id": uuid.uuid4().hex, "event": event, "created_at": now.isoformat(),
+                   "data": data}
+        db.session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=payload,
+                                       next_attempt_at=now))
+        count += 1
+    if count:
+        wake(db.session(), SWEEP)
+    return count
