@@ -251,6 +251,7 @@ def apns_tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture
 def apns(apns_tls: dict[str, Path], cert_paths: dict[str, Path]) -> Iterator[Any]:
     """A running APNs stand-in that requires a client certificate from the dev chain."""
+    from app.wallet.apple.apns import ApnsClient
     from tests.apns_standin import ApnsStandIn
 
     server = ApnsStandIn(apns_tls, client_ca=cert_paths["root"])
@@ -258,6 +259,7 @@ def apns(apns_tls: dict[str, Path], cert_paths: dict[str, Path]) -> Iterator[Any
     try:
         yield server
     finally:
+        ApnsClient.close_all()  # the server waits for open connections when it stops
         server.stop()
 
 

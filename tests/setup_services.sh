@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system programs the test suite starts on loopback (PostgreSQL, Redis).
+# Installs the system programs the test suite starts on loopback (PostgreSQL, Redis) and
+# nghttpd, the APNs stand-in of the push benchmark.
 # The suite starts and stops its own throwaway servers; nothing is left running.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v openssl >/dev/null || need+=(openssl)
 command -v unzip >/dev/null || need+=(unzip)
+command -v nghttpd >/dev/null || need+=(nghttp2-server)  # APNs stand-in of bench/bench_push.py
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""

@@ -464,3 +464,29 @@ def test_ledger_never_drifts_from_cached_balance(api: Api, app: Flask, program: 
             cached = db.session.get(Member, member_id).points
             assert ledger_balance(member_id) == (cached, cached)
             assert cached >= 0
+
+
+def test_spend_based_tiers_and_fixed_purchase_points(api: Api, app: Flask,
+                                                     program: dict[str, Any]) -> None:
+    set_rules(api, program, tier_basis="spend", points_per_unit="1", points_per_purchase=2)
+    api.post(f"/programs/{program['id']}/tiers", {"name": "VIP", "threshold": "50.00"})
+    ann = enroll(api, program, "spend@example.test")
+    assert ann["next_tier"] == {"name": "VIP", "amount_needed": "50.00"}
+    body = earn(api, ann["id"], {"amount": "30.50"}).get_json()
+    assert body["transaction"]["points"] == 32  # floor(30.50) + 2 per purchase
+    assert body["member"]["next_tier"]["amount_needed"] == "19.50"
+    earn(api, ann["id"], {"points": 500})  # fixed awards are not spend
+    assert api.get(f"/members/{ann['id']}").get_json()["tier"] is None
+    assert earn(api, ann["id"], {"amount": "19.50"}).get_json()["member"]["tier"]["name"] == "VIP"
+
+
+def test_old_idempotency_keys_are_forgotten(api: Api, app: Flask, member: dict[str, Any]) -> None:
+    earn(api, member["id"], {"points": 1}, headers={"Idempotency-Key": "old"})
+    earn(api, member["id"], {"points": 1}, headers={"Idempotency-Key": "new"})
+    with app.app_context():
+        db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == "old")
+                           .values(created_at=utcnow() - timedelta(days=31)))
+        db.session.commit()
+        assert run_sweep_now("idempotency_cleanup") == 1
+        keys = list(db.session.scalars(select(IdempotencyRecord.key)))
+    assert keys == ["new"]

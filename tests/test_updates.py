@@ -290,3 +290,54 @@ def test_lease_expiry_returns_claimed_rows(app: Flask, member: dict[str, Any],
         db.session.commit()
     sweep(app)
     assert len(apns.pushes) == 1 and lagging(app) == 0
+
+
+def test_member_devices_api(app: Flask, client: FlaskClient, api: Api, other_api: Api,
+                            member: dict[str, Any], apns: Any) -> None:
+    phone = Device(client, pass_type_id(app))
+    token = auth_token(app, member["id"])
+    phone.register(member["serial_number"], token)
+    touch(app, member["id"])
+    sweep(app)
+    resp = api.get(f"/members/{member['id']}/devices")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    [dev] = body["devices"]
+    assert dev["device_library_id"] == phone.library_id
+    assert dev["push_token_hint"] == phone.push_token[:8] and phone.push_token not in resp.text
+    assert dev["push_status"] == 200 and dev["pushed_version"] == body["pass_version"]
+    assert dev["registered_at"] and dev["pushed_at"] and not dev["up_to_date"]
+    phone.serials()
+    phone.fetch(member["serial_number"], token)
+    [dev] = api.get(f"/members/{member['id']}/devices").get_json()["devices"]
+    assert dev["up_to_date"] and dev["fetched_at"]
+    assert dev["fetched_version"] == body["pass_version"]
+    assert other_api.get(f"/members/{member['id']}/devices").status_code == 404
+
+
+def test_stale_members_api(app: Flask, client: FlaskClient, api: Api, other_api: Api,
+                           program: dict[str, Any], apns: Any) -> None:
+    ids = enroll(api, program, 3)
+    add_devices(app, ids)
+    fresh, stale, recent = ids
+    for m in ids:
+        touch(app, m)
+    with app.app_context():  # two changes are an hour old, one is recent
+        old = utcnow() - timedelta(minutes=61)
+        db.session.execute(update(Member).where(Member.id.in_([fresh, stale]))
+                           .values(pass_updated_at=old))
+        db.session.commit()
+    phone = Device(client, pass_type_id(app), library_id=f"dev{fresh}")
+    phone.serials()
+    phone.fetch(api.get(f"/members/{fresh}").get_json()["serial_number"], auth_token(app, fresh))
+    resp = api.get(f"/programs/{program['id']}/stale-members", query_string={"minutes": 30})
+    assert resp.status_code == 200
+    assert [m["id"] for m in resp.get_json()["members"]] == [stale]
+    assert resp.get_json()["members"][0]["stale_devices"] == 1
+    everyone = api.get(f"/programs/{program['id']}/stale-members?minutes=120").get_json()
+    assert everyone["members"] == []
+    assert recent not in [m["id"] for m in everyone["members"]]
+    for bad in ("0", "abc", "-5", "99999999"):
+        assert api.get(f"/programs/{program['id']}/stale-members?minutes={bad}"
+                       ).status_code == 422
+    assert other_api.get(f"/programs/{program['id']}/stale-members").status_code == 404

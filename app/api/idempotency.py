@@ -6,7 +6,8 @@ repeat with the same key and the same request gets that answer again and changes
 the same key with a different method, path or body is refused (422
 `idempotency_key_reused`). Failed requests (4xx) store nothing, so they can be retried.
 Two concurrent requests with one key serialize on the key's unique index: the second
-waits for the first and then replays its answer.
+waits for the first and then replays its answer. Answers are kept 30 days (the
+idempotency_cleanup sweep forgets older ones).
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ def idempotency_key() -> str | None:
 
 
 def request_hash() -> str:
-    """SHA-256 of the method, path and canonical JSON body of the request."""
-    body = request.get_json(silent=True) if request.get_data(cache=True) else None
+    """SHA-256 of the method, path and body (canonical JSON, else the raw bytes)."""
+    raw = request.get_data(cache=True)
+    body = request.get_json(silent=True) if request.is_json and raw else None
+    if body is None and raw:
+        body = hashlib.sha256(raw).hexdigest()
     canonical = json.dumps([request.method, request.path, body], sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

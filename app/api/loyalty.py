@@ -13,7 +13,7 @@ from app.api.openapi import errors, id_param, json_content, ok, ref
 from app.api.serializers import member_json
 from app.errors import ValidationError
 from app.extensions import db
-from app.loyalty import catalog, ledger, operations, rules, tiers
+from app.loyalty import catalog, ledger, operations, rules, stamps, tiers
 from app.members.operations import get_member
 from app.models import LedgerEntry, Member, Program
 from app.programs.operations import _design_changed, get_program
@@ -55,6 +55,21 @@ def update_rules(program_id: int) -> Answer:
     if card_changed:
         _design_changed(program)
     return rules.rules_json(updated), 200
+
+
+@bp.put("/programs/<int:program_id>/stamp")
+@write
+def upload_stamp(program_id: int) -> Answer:
+    """Upload the stamp artwork of a stamp card (PNG or JPEG, raw body or multipart 'file')."""
+    program = get_program(g.merchant, program_id)
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else request.get_data()
+    if not data:
+        raise ValidationError("Send the image as the request body or as a multipart field "
+                              "'file'.", code="missing_image")
+    stamps.set_artwork(program, data)
+    _design_changed(program)
+    return {"kind": stamps.ART_KIND, "design_version": program.design_version}, 200
 
 
 # --- tiers ---------------------------------------------------------------------------
@@ -330,6 +345,19 @@ OPENAPI_SCHEMAS = {
         "expires_at": {"type": "string", "format": "date-time", "nullable": True},
         "created_at": {"type": "string", "format": "date-time"},
         "voided": {"type": "boolean"}}},
+    "MemberLoyalty": {"type": "object", "description": "Fields member answers carry besides "
+                      "the Member ones (tier, next tier, points expiring soon, referral code)",
+                      "properties": {
+        "tier": {"type": "object", "nullable": True, "properties": {
+            "id": _I, "name": _S, "perks": _S,
+            "until": {"type": "string", "format": "date-time", "nullable": True}}},
+        "next_tier": {"type": "object", "nullable": True, "properties": {
+            "name": _S, "points_needed": _I, "amount_needed": _NUM}},
+        "expiring_points": {"type": "array", "items": {"type": "object", "properties": {
+            "points": _I, "expires_at": {"type": "string", "format": "date"}}}},
+        "referral_code": {"type": "string", "nullable": True},
+        "birthday": {"type": "string", "format": "date", "nullable": True},
+        "stamps": {"type": "object", "properties": {"count": _I, "required": _I}}}},
     "TransactionResult": {"type": "object", "properties": {
         "transaction": ref("Transaction"), "member": ref("Member")}},
 }
@@ -378,6 +406,18 @@ OPENAPI_PATHS = {
         "parameters": _PID,
         "get": _read("Earning and bonus rules", "getRules", ref("Rules")),
         "patch": _write("Change the rules", "updateRules", "RulesUpdate", ref("Rules")),
+    },
+    "/programs/{program_id}/stamp": {
+        "parameters": _PID,
+        "put": {"summary": "Upload the stamp artwork of a stamp card", "operationId":
+                "uploadStamp",
+                "requestBody": {"required": True, "content": {
+                    "image/png": {"schema": {"type": "string", "format": "binary"}},
+                    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"200": ok("Stored", {"type": "object", "properties": {
+                    "kind": _S, "design_version": _I}}), **errors(400, 401, 404, 413, 422)}},
     },
     "/programs/{program_id}/tiers": {
         "parameters": _PID,

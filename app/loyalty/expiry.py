@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.loyalty.ledger import Posting, lock_member, post
@@ -30,7 +30,8 @@ def expire_member(member_id: int, now: datetime | None = None) -> int:
     lots = list(db.session.scalars(
         select(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.remaining > 0,
                                   LedgerEntry.expires_at <= now)
-        .order_by(LedgerEntry.expires_at, LedgerEntry.id)))
+        .order_by(LedgerEntry.expires_at, LedgerEntry.id)
+        .execution_options(populate_existing=True)))
     total = 0
     for lot in lots:
         points = lot.remaining
@@ -49,8 +50,26 @@ def expiring_soon(member: Member, now: datetime | None = None) -> list[dict[str,
 
 def expiring(member: Member, until: datetime | None = None) -> list[dict[str, Any]]:
     """Open lots with an expiry (up to `until`), summed per expiry day, soonest first."""
+    stmt = (select(LedgerEntry.expires_at, LedgerEntry.remaining)
+            .where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0,
+                   LedgerEntry.expires_at.is_not(None)))
+    if until is not None:
+        stmt = stmt.where(LedgerEntry.expires_at <= until)
     per_day: dict[str, int] = defaultdict(int)
-    for lot in member.open_lots:
-        if lot.expires_at is not None and (until is None or lot.expires_at <= until):
-            per_day[lot.expires_at.date().isoformat()] += lot.remaining
+    for expires_at, remaining in db.session.execute(stmt).tuples():
+        if expires_at is not None:
+            per_day[expires_at.date().isoformat()] += remaining
     return [{"points": p, "expires_at": d} for d, p in sorted(per_day.items())]
+
+
+def next_expiry(member: Member) -> tuple[int, str] | None:
+    """(points, day) of the member's next expiring points, or None."""
+    first = db.session.scalar(
+        select(func.min(LedgerEntry.expires_at))
+        .where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0,
+               LedgerEntry.expires_at.is_not(None)))
+    if first is None:
+        return None
+    day_end = first.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    soonest = expiring(member, day_end - timedelta(microseconds=1))
+    return soonest[0]["points"], soonest[0]["expires_at"]

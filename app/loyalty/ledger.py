@@ -24,7 +24,6 @@ from app.models.base import utcnow
 from app.webhooks.operations import emit
 
 SOURCES = ("pos", "api", "system")
-CREDIT_KINDS = ("earn", "adjust", "bonus_welcome", "bonus_referral", "bonus_birthday", "void")
 VOIDABLE = ("earn", "redeem", "adjust", "donate", "bonus_welcome", "bonus_referral",
             "bonus_birthday")
 
@@ -90,7 +89,8 @@ def _take_from_lots(member: Member, points: int, first: LedgerEntry | None) -> N
     """Consume `points` from open lots: `first` (if given), then soonest expiry, oldest."""
     lots = list(db.session.scalars(
         select(LedgerEntry).where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0)
-        .order_by(LedgerEntry.expires_at.is_(None), LedgerEntry.expires_at, LedgerEntry.id)))
+        .order_by(LedgerEntry.expires_at.is_(None), LedgerEntry.expires_at, LedgerEntry.id)
+        .execution_options(populate_existing=True)))  # fresh: read under the member's lock
     if first is not None and first in lots:
         lots.remove(first)
         lots.insert(0, first)

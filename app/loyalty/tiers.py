@@ -39,16 +39,16 @@ COLORS = ("background_color", "foreground_color", "label_color")
 def create_tier(program: Program, body: dict[str, Any]) -> Tier:
     """Add a tier to a program (members reach it at their next earn or review)."""
     data = v.validate(body, RULES, required=("name", "threshold"), nullable=COLORS)
-    _unique_name(program, data["name"])
+    _unique_name(program.id, data["name"])
     tier = Tier(program_id=program.id, **data)
     db.session.add(tier)
     db.session.flush()
     return tier
 
 
-def _unique_name(program: Program, name: str, tier_id: int | None = None) -> None:
+def _unique_name(program_id: int, name: str, tier_id: int | None = None) -> None:
     """Conflict when another tier of the program has this name."""
-    clash = db.session.scalar(select(Tier.id).where(Tier.program_id == program.id,
+    clash = db.session.scalar(select(Tier.id).where(Tier.program_id == program_id,
                                                     Tier.name == name))
     if clash is not None and clash != tier_id:
         raise Conflict(f"The program already has a tier named {name!r}.", code="duplicate_name")
@@ -67,7 +67,7 @@ def update_tier(tier: Tier, body: dict[str, Any]) -> Tier:
     """Change a tier (members keep it until their next promotion or review)."""
     data = v.validate(body, RULES, nullable=COLORS)
     if "name" in data:
-        _unique_name(db.session.get(Program, tier.program_id), data["name"], tier.id)
+        _unique_name(tier.program_id, data["name"], tier.id)
     for key, value in data.items():
         setattr(tier, key, value)
     members_changed(Member.tier_id == tier.id)

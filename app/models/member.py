@@ -16,7 +16,7 @@ from app.models.base import UTCDateTime, utcnow, utcnow_seconds
 from app.models.program import Program
 
 if TYPE_CHECKING:
-    from app.models.loyalty import LedgerEntry, Tier
+    from app.models.loyalty import Tier
 
 
 def new_serial() -> str:
@@ -61,10 +61,6 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
 
     program: Mapped[Program] = relationship()
     tier: Mapped[Tier | None] = relationship("Tier")
-    open_lots: Mapped[list[LedgerEntry]] = relationship(
-        "LedgerEntry", viewonly=True,
-        primaryjoin="and_(Member.id == LedgerEntry.member_id, LedgerEntry.remaining > 0)",
-        order_by="(LedgerEntry.expires_at, LedgerEntry.id)")
 
     def touch_pass(self, now: datetime | None = None) -> None:
         """Mark the pass changed: bump its version and its whole-second Last-Modified time.

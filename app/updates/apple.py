@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, case, delete, or_, select, update
+from sqlalchemy import Integer, bindparam, case, delete, or_, select, update
 
 from app.config import Settings
 from app.extensions import db
@@ -96,7 +96,7 @@ def _write(delivered: list[dict[str, Any]], failed: list[dict[str, Any]],
            drop_devices: list[dict[str, Any]]) -> None:
     """Executemany the delivered and failed rows; delete devices whose token APNs refuses."""
     if delivered:
-        version = bindparam("b_v")
+        version: Any = bindparam("b_v", type_=Integer())
         db.session.execute(update(REG).where(REG.c.id == bindparam("b_id")).values(
             pushed_version=case((REG.c.pushed_version < version, version),
                                 else_=REG.c.pushed_version),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.loyalty.expiry import next_expiry
+from app.loyalty.stamps import StampRow, stamp_row
 from app.models import Member, Program
 
 
@@ -31,15 +33,15 @@ class CardContent:
     translatable: list[str] = field(default_factory=list)
     colors: dict[str, str] = field(default_factory=dict)
     """Colour overrides of the member's tier: background_color, foreground_color, label_color."""
-    stamps: tuple[int, int] | None = None
-    """(stamps collected, stamps on a full card) of a stamp card: the strip draws them."""
+    stamps: StampRow | None = None
+    """A stamp card's row of stamps, drawn in the strip (None for points cards)."""
 
 
 def card_content(program: Program, member: Member) -> CardContent:
     """The fields of a member's card, in the program's source language."""
-    stamps = _stamps(program, member)
+    stamps = stamp_row(program, member.points)
     label = "Stamps" if stamps else program.points_label or "Points"
-    value: str | int = f"{stamps[0]}/{stamps[1]}" if stamps else member.points
+    value: str | int = f"{member.points}/{stamps.required}" if stamps else member.points
     points = Field("points", label, value, change_message=(
         "You now have %@ stamps" if stamps else "You now have %@ points"))
     secondary = [Field("member", "Member", member.name or member.email or "")]
@@ -67,14 +69,6 @@ def card_content(program: Program, member: Member) -> CardContent:
     return _with_translatable(content, [program.back_text, program.terms])
 
 
-def _stamps(program: Program, member: Member) -> tuple[int, int] | None:
-    """(collected, per full card) when the program counts stamps, else None."""
-    rules = program.rules
-    if rules is None or rules.mode != "stamps":
-        return None
-    return member.points, rules.stamps_required
-
-
 def _auxiliary(program: Program, member: Member) -> list[Field]:
     """The reward the member can take now, and their next points to expire."""
     out = []
@@ -83,12 +77,9 @@ def _auxiliary(program: Program, member: Member) -> list[Field]:
         best = max(affordable, key=lambda r: (r.points_cost, r.id))
         out.append(Field("reward", "Rewards", best.name,
                          change_message="New reward available: %@"))
-    days = [(lot.expires_at.date(), lot.remaining) for lot in member.open_lots
-            if lot.expires_at is not None]
-    if days:
-        first = min(day for day, _ in days)
-        due = sum(points for day, points in days if day == first)
-        out.append(Field("expiring", "Points expiring", f"{due} · {first.isoformat()}"))
+    soonest = next_expiry(member)
+    if soonest is not None:
+        out.append(Field("expiring", "Points expiring", f"{soonest[0]} · {soonest[1]}"))
     return out
 
 

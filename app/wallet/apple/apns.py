@@ -18,6 +18,7 @@ import logging
 import os
 import ssl
 import threading
+import weakref
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,8 +134,12 @@ def _ca_bundle(extra_file: str) -> bytes | None:
 class ApnsClient:
     """Sends pass update pushes; one per process, its connection kept open between batches."""
 
+    open_clients: weakref.WeakSet[ApnsClient] = weakref.WeakSet()
+
     def __init__(self, config: ApnsConfig) -> None:
         self.config = config
+        self.closed = False
+        ApnsClient.open_clients.add(self)
         self._lock = threading.Lock()
         self._multi = pycurl.CurlMulti()
         self._multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
@@ -230,10 +235,20 @@ class ApnsClient:
     def close(self) -> None:
         """Close the connections and free the handles."""
         with self._lock:
+            if self.closed:
+                return
+            self.closed = True
             for handle in self._free:
                 handle.close()
             self._free.clear()
             self._multi.close()
+            ApnsClient.open_clients.discard(self)
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Close every client of this process (at shutdown)."""
+        for client in list(cls.open_clients):
+            client.close()
 
 
 _clients_lock = threading.Lock()
@@ -243,7 +258,7 @@ def apns_client(app: Flask) -> ApnsClient:
     """The app's APNs client, made on first use in this process (so forked workers get theirs)."""
     with _clients_lock:
         pid, client = app.extensions.get("walletpass.apns", (None, None))
-        if client is None or pid != os.getpid():
+        if client is None or client.closed or pid != os.getpid():
             identity = app.extensions["walletpass.apple"].identity
             client = ApnsClient(apns_config(app.config["SETTINGS"], identity))
             app.extensions["walletpass.apns"] = (os.getpid(), client)

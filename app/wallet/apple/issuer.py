@@ -7,6 +7,8 @@ import threading
 from pathlib import Path
 
 from app.config import Settings
+from app.loyalty.stamps import ART_KIND as STAMP_ART_KIND
+from app.loyalty.stamps import StampRow, strip_files
 from app.models import Member, Program
 from app.wallet import i18n
 from app.wallet.apple.certs import (
@@ -68,7 +70,7 @@ class PassIssuer:
         self.identity = identity
         self.signer = PassSigner(identity)
         self.settings = settings
-        self._bundles: dict[tuple[int, int], StaticBundle] = {}
+        self._bundles: dict[tuple[int, int, StampRow | None], StaticBundle] = {}
         self._lock = threading.Lock()
 
     @property
@@ -89,18 +91,25 @@ class PassIssuer:
         data = build_pass_json(program, member, pass_type_id=self.identity.pass_type_id,
                                team_id=self.identity.team_id,
                                web_service_url=self.web_service_url, content=content)
-        return self.signer.build_pkpass(data, self.bundle(program, content.translatable))
+        return self.signer.build_pkpass(data, self.bundle(program, content.translatable,
+                                                          content.stamps))
 
-    def bundle(self, program: Program, texts: list[str]) -> StaticBundle:
-        """The program's images and pass.strings, built once per design version."""
-        key = (program.id, program.design_version)
+    def bundle(self, program: Program, texts: list[str],
+               stamps: StampRow | None = None) -> StaticBundle:
+        """The program's images and pass.strings, built once per design version (and, for
+        stamp cards, per stamp count: the strip shows the stamps)."""
+        key = (program.id, program.design_version, stamps)
         bundle = self._bundles.get(key)
         if bundle is None:
-            files = {img.filename: img.data for img in program.images}
+            files = {img.filename: img.data for img in program.images
+                     if img.kind != STAMP_ART_KIND}
+            if stamps is not None:
+                files.update(strip_files(program, stamps))
             files.update(i18n.pass_strings_files(texts, program.translations or None,
                                                  source_language=program.language or "en"))
             bundle = make_static_bundle(files)
             with self._lock:
-                self._bundles = {k: v for k, v in self._bundles.items() if k[0] != program.id}
+                self._bundles = {k: v for k, v in self._bundles.items()
+                                 if k[0] != program.id or k[1] == program.design_version}
                 self._bundles[key] = bundle
         return bundle
