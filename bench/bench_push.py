@@ -7,9 +7,11 @@ Run ``python -m bench.bench_push [--devices N] [--trials T] [--database-url URL]
    requiring a client certificate from the development chain, serving an empty file at
    ``/3/device/<token>`` for each of N device tokens.
 2. Baseline: the raw APNs client (libcurl multiplexing, one connection) pushing N tokens.
-3. Fan-out: one program-wide design change (the real API call) to N registered devices,
-   timed from the change's commit until every registration is recorded as delivered,
-   so database reads and writes of the sweep are included.
+3. Fan-out: a program-wide design change (``update_program``, what the API's PATCH calls)
+   to N registered devices, timed from the change until every registration is recorded
+   as delivered, so the sweep's database reads and writes are included. Run twice: first
+   with the app's new APNs client (connection set up inside the timing), then again once
+   the coalescing window has passed (the long-lived connection).
 4. Latency: with the embedded worker running, T single changes (``touch_pass`` + commit,
    which is what an earn does) on distinct members, each timed from just before its commit
    to its push arriving at a Python HTTP/2 stand-in that notes arrival times.
@@ -73,12 +75,14 @@ def _run(tmp: Path, args: argparse.Namespace) -> int:
         baseline = _baseline(settings, tokens)
         app = _create_app(settings)
         program_id = _populate(app, tokens)
-        rate = _fan_out(app, program_id, len(tokens))
+        cold = _fan_out(app, program_id, len(tokens), "#224466")
+        time.sleep(app.config["SETTINGS"].PUSH_COALESCE_SECONDS)
+        rate = _fan_out(app, program_id, len(tokens), "#446688")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(10)
     latencies = _latency(tmp, certs, tls, settings, args.trials)
-    return _report(baseline, rate, latencies, len(tokens), args.check)
+    return _report(baseline, (cold, rate), latencies, len(tokens), args.check)
 
 
 def _free_port() -> int:
@@ -192,7 +196,7 @@ def _populate(app: Flask, tokens: list[str]) -> int:
         return int(program.id)
 
 
-def _fan_out(app: Flask, program_id: int, count: int) -> float:
+def _fan_out(app: Flask, program_id: int, count: int, color: str) -> float:
     """Pushes per second of one program-wide change to every device, through the sweep."""
     from app.extensions import db
     from app.jobs import PASS_UPDATES, import_sweeps, run_sweep_now
@@ -203,7 +207,7 @@ def _fan_out(app: Flask, program_id: int, count: int) -> float:
     with app.app_context():
         program = db.session.get(Program, program_id)
         started = time.perf_counter()
-        update_program(program, {"background_color": "#224466"})
+        update_program(program, {"background_color": color})
         for _ in range(50):
             if not run_sweep_now(PASS_UPDATES):
                 break
@@ -268,20 +272,23 @@ def _one_trial(app: Flask, member_id: int, token: str, arrived: dict[str, float]
     return arrived.get(token, float("inf")) - started
 
 
-def _report(baseline: float, rate: float, latencies: list[float], devices: int,
-            check: bool) -> int:
+def _report(baseline: float, rates: tuple[float, float], latencies: list[float],
+            devices: int, check: bool) -> int:
     """Print the figures; with --check, 1 when a target is missed."""
     ordered = sorted(latencies)
     median = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     print(f"devices: {devices}, CPU cores: {os.cpu_count()}")
     print(f"baseline  raw APNs client (pycurl, 1 connection):  {baseline:9,.0f} pushes/s")
-    print(f"fan-out   program-wide change through the sweep:    {rate:9,.0f} pushes/s "
+    cold, rate = rates
+    print(f"fan-out   first change, new APNs connection:        {cold:9,.0f} pushes/s "
+          f"({cold / baseline:.2f} x baseline)")
+    print(f"fan-out   next change, long-lived connection:       {rate:9,.0f} pushes/s "
           f"({rate / baseline:.2f} x baseline; target {TARGET_RATE:,.0f}/s)")
     print(f"latency   single change commit -> push arrives:    median {median * 1000:.1f} ms, "
           f"p99 {p99 * 1000:.1f} ms over {len(ordered)} trials (target p99 < "
           f"{TARGET_P99 * 1000:.0f} ms)")
-    ok = rate >= TARGET_RATE and p99 < TARGET_P99
+    ok = min(cold, rate) >= TARGET_RATE and p99 < TARGET_P99
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok or not check else 1
 

@@ -138,11 +138,11 @@ class ApnsStandIn:
                     "headers": [(b"apns-id", b"00000000-0000-0000-0000-000000000000")]})
         await send({"type": "http.response.body", "body": payload})
 
-    def start(self) -> str:
-        """Start serving on a free loopback port; returns the base URL."""
+    def start(self, port: int = 0) -> str:
+        """Start serving on loopback (a free port unless given); returns the base URL."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         port = sock.getsockname()[1]
         ready = threading.Event()
         fd = sock.detach()  # hypercorn owns (and closes) the socket from here on
@@ -181,12 +181,12 @@ class ApnsStandIn:
         finally:
             loop.close()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (bounded wait)."""
-        if self._loop is not None and self._stop is not None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.join(timeout)
 
 
 def _wait_listening(port: int, timeout: float = 10.0) -> None:

@@ -116,3 +116,22 @@ def test_config_never_shows_the_key(apns: Any, apns_tls: dict[str, Path],
                                     cert_paths: dict[str, Path]) -> None:
     config = client_config(apns, apns_tls, cert_paths)
     assert "PRIVATE" not in repr(config) and "BEGIN" not in repr(config)
+
+
+def test_reconnects_after_the_server_closes_the_connection(
+        client: ApnsClient, apns: Any, apns_tls: dict[str, Path],
+        cert_paths: dict[str, Path]) -> None:
+    from tests.apns_standin import ApnsStandIn
+
+    assert client.send(["aa" * 32])[0].status == 200
+    port = int(apns.url.rsplit(":", 1)[1])
+    apns.stop(timeout=1)  # APNs closes idle connections now and then
+    again = ApnsStandIn(apns_tls, client_ca=cert_paths["root"])
+    again.start(port)
+    try:
+        answers = client.send(["bb" * 32, "cc" * 32])
+        assert [a.status for a in answers] == [200, 200], answers
+        assert sorted(again.tokens()) == ["bb" * 32, "cc" * 32]
+    finally:
+        client.close()
+        again.stop()

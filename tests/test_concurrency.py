@@ -118,3 +118,48 @@ def test_concurrent_repeats_of_one_idempotency_key_apply_once(app: Flask,
     assert {status for status, _ in results} == {201}
     assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1
     assert stored(app, member_id)[0] == 7
+
+
+def test_concurrent_voids_of_one_transaction_apply_once(app: Flask, served: Client) -> None:
+    member_id = member_of(served)
+    _, tx = served.call("POST", f"/members/{member_id}/earn", {"points": 40})
+    results = in_threads(10, lambda i: served.call(
+        "POST", f"/transactions/{tx['transaction']['id']}/void"))
+    assert sorted(status for status, _ in results) == [201] + [409] * 9
+    points, _, sums = stored(app, member_id)
+    assert points == 0 == sums[0] == sums[1]
+
+
+def test_sweeps_running_twice_at_once_do_the_work_once(app: Flask, served: Client) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    from app.jobs import import_sweeps, run_sweep_now
+    from app.models import LedgerEntry
+    from app.models.base import utcnow
+
+    import_sweeps()
+    member_ids = []
+    for i in range(6):
+        status, program = served.call("POST", "/programs", {"name": f"P{i}", "template": "cafe"})
+        served.call("PATCH", f"/programs/{program['id']}/rules", {"expiry_days": 30})
+        _, member = served.call("POST", f"/programs/{program['id']}/members",
+                                {"email": f"e{i}@example.test"})
+        served.call("POST", f"/members/{member['id']}/earn", {"points": 25})
+        member_ids.append(member["id"])
+    with app.app_context():
+        db.session.execute(update(LedgerEntry).values(expires_at=utcnow() - timedelta(1)))
+        db.session.commit()
+
+    def sweep(_: int) -> int:
+        with app.app_context():
+            return run_sweep_now("loyalty_expiry")
+
+    assert sum(in_threads(3, sweep)) == 6
+    with app.app_context():
+        expired = db.session.scalar(select(func.count()).select_from(LedgerEntry)
+                                    .where(LedgerEntry.kind == "expire"))
+    assert expired == 6
+    for member_id in member_ids:
+        assert stored(app, member_id)[0] == 0

@@ -135,6 +135,8 @@ def test_tier_promotion_multiplier_and_next_tier(api: Api, app: Flask,
         assert tier_field.change_message == "Your tier is now %@"
         assert content.colors == {"background_color": "#C0C0C0"}
         assert "Silver" not in content.translatable  # member data stays out of pass.strings
+        assert {"Tier", "Your tier is now %@", "New reward available: %@"} <= set(
+            card_content(member.program, db.session.get(Member, ann["id"])).translatable)
 
 
 def test_tier_demotion_at_end_of_window(api: Api, app: Flask, program: dict[str, Any]) -> None:
@@ -490,3 +492,46 @@ def test_old_idempotency_keys_are_forgotten(api: Api, app: Flask, member: dict[s
         assert run_sweep_now("idempotency_cleanup") == 1
         keys = list(db.session.scalars(select(IdempotencyRecord.key)))
     assert keys == ["new"]
+
+
+def test_leap_day_birthdays_fall_on_28_february(api: Api, app: Flask,
+                                                program: dict[str, Any]) -> None:
+    from datetime import date
+
+    from app.loyalty.bonuses import birthdays_due
+
+    set_rules(api, program, birthday_bonus=10)
+    leap = enroll(api, program, "leap@example.test", birthday="2000-02-29")
+    with app.app_context():
+        assert birthdays_due(date(2027, 2, 28)) == [leap["id"]]
+        assert birthdays_due(date(2028, 2, 28)) == []
+        assert birthdays_due(date(2028, 2, 29)) == [leap["id"]]
+
+
+def test_catalog_and_rule_changes_mark_cards_changed(api: Api, app: Flask,
+                                                     program: dict[str, Any],
+                                                     member: dict[str, Any]) -> None:
+    version = member_row(app, member["id"]).pass_version
+    add_reward(api, program, 10)
+    assert member_row(app, member["id"]).pass_version == version + 1
+    set_rules(api, program, welcome_bonus=5)  # not shown on the card
+    assert member_row(app, member["id"]).pass_version == version + 1
+    design = api.get(f"/programs/{program['id']}").get_json()["design_version"]
+    set_rules(api, program, mode="stamps")  # the whole card changes
+    assert member_row(app, member["id"]).pass_version == version + 2
+    assert api.get(f"/programs/{program['id']}").get_json()["design_version"] == design + 1
+
+
+def test_translatable_texts_do_not_depend_on_the_member(api: Api, app: Flask,
+                                                        program: dict[str, Any]) -> None:
+    add_tiers(api, program)
+    add_reward(api, program, 10)
+    rich = enroll(api, program, "rich@example.test")
+    earn(api, rich["id"], {"points": 600})
+    poor = enroll(api, program, "poor@example.test")
+    with app.app_context():
+        from app.wallet.content import card_content
+
+        texts = [card_content(m.program, m).translatable
+                 for m in (db.session.get(Member, rich["id"]), db.session.get(Member, poor["id"]))]
+    assert texts[0] == texts[1]  # one pass.strings bundle serves both cards

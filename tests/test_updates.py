@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -109,7 +112,8 @@ def _walk_device_flow(app: Flask, client: FlaskClient, apns: Any) -> None:
     time.sleep(1.05)  # tags and Last-Modified have one-second precision
     assert apns.pushes == []
 
-    touch(app, member["id"])  # a points change
+    earned = api.post(f"/members/{member['id']}/earn", {"points": 5})  # at the till
+    assert earned.status_code == 201, earned.get_json()
     assert apns.wait_for(1, timeout=5)
     [push] = apns.pushes
     assert push.token == phone.push_token and push.topic == pass_type_id(app)
@@ -119,6 +123,9 @@ def _walk_device_flow(app: Flask, client: FlaskClient, apns: Any) -> None:
     assert listed.status_code == 200 and listed.get_json()["serialNumbers"] == [serial]
     new = phone.fetch(serial, token, since=have.headers["Last-Modified"])
     assert new.status_code == 200
+    pass_json = json.loads(zipfile.ZipFile(io.BytesIO(new.data)).read("pass.json"))
+    [points] = pass_json["storeCard"]["primaryFields"]
+    assert points["value"] == 5 and "%@" in points["changeMessage"]
     assert phone.fetch(serial, token, since=new.headers["Last-Modified"]).status_code == 304
 
     assert api.patch(f"/programs/{program['id']}", {"background_color": "#112233"}

@@ -195,3 +195,27 @@ def test_inactive_or_unsubscribed_hooks_get_nothing(api: Api, app: Flask, receiv
     api.patch(f"/webhooks/{hook['id']}", {"active": False, "events": ["points.changed"]})
     api.post(f"/members/{member['id']}/earn", {"points": 3})
     assert deliveries(app) == []
+
+
+def test_two_workers_at_once_send_each_delivery_once(api: Api, app: Flask, receiver: Receiver,
+                                                     member: dict[str, Any]) -> None:
+    register(api, receiver, ["points.changed"])
+    for n in range(1, 11):
+        api.post(f"/members/{member['id']}/earn", {"points": n})
+    start = threading.Barrier(3)
+
+    def worker(results: list[int]) -> None:
+        with app.app_context():
+            start.wait()
+            results.append(run_sweep_now("webhooks"))
+
+    results: list[int] = []
+    threads = [threading.Thread(target=worker, args=(results,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(results) == 10
+    assert sorted(r["payload"]["data"]["points"] for r in receiver.received) == [
+        sum(range(1, n + 1)) for n in range(1, 11)]
+    assert all(d.state == "delivered" and d.attempts == 1 for d in deliveries(app))

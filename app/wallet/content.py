@@ -8,6 +8,11 @@ from app.loyalty.expiry import next_expiry
 from app.loyalty.stamps import StampRow, stamp_row
 from app.models import Member, Program
 
+LOYALTY_TEXTS = ["Tier", "Your tier is now %@", "Perks", "Rewards", "New reward available: %@",
+                 "Points expiring"]
+"""Labels and change messages some members' cards show: every bundle carries them, since
+one static bundle (pass.strings) serves all the program's cards."""
+
 
 @dataclass(frozen=True)
 class Field:
@@ -50,7 +55,7 @@ def card_content(program: Program, member: Member) -> CardContent:
         secondary.append(Field("tier", "Tier", tier.name, change_message="Your tier is now %@"))
     back = [Field("member_since", "Member since", member.created_at.date().isoformat())]
     if tier is not None and tier.perks:
-        back.append(Field("perks", tier.name, tier.perks))
+        back.append(Field("perks", "Perks", tier.perks))
     if program.back_text:
         back.append(Field("about", "About", program.back_text))
     if program.terms:
@@ -100,9 +105,9 @@ def _with_translatable(content: CardContent, program_texts: list[str]) -> CardCo
     for group in (content.header, content.primary, content.secondary, content.auxiliary,
                   content.back):
         for f in group:
-            if f.key != "perks":  # labelled with the tier's name: member-specific
-                texts.append(f.label)
+            texts.append(f.label)
             if f.change_message:
                 texts.append(f.change_message)
+    texts += LOYALTY_TEXTS  # whether or not this member's card shows them yet
     texts += [t for t in program_texts if t]
-    return CardContent(**{**content.__dict__, "translatable": list(dict.fromkeys(texts))})
+    return CardContent(**{**content.__dict__, "translatable": sorted(set(texts))})

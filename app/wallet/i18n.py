@@ -113,6 +113,12 @@ BUILTIN: dict[str, dict[str, str]] = {
         "vi": "Điểm sắp hết hạn",
         "ms": "Mata akan luput",
     },
+    "Perks": {
+        "th": "สิทธิประโยชน์",
+        "zh-Hant": "會員禮遇",
+        "vi": "Ưu đãi",
+        "ms": "Keistimewaan",
+    },
     "Referral code": {
         "th": "รหัสแนะนำเพื่อน",
         "zh-Hant": "推薦碼",

@@ -185,15 +185,18 @@ def _add_member_columns():
 
 
 def downgrade():
-    with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.drop_index('ix_members_tier_expires_at')
-        batch_op.drop_index('ix_members_referral_code')
-        for column, _table, fk in MEMBER_FKS:
-            batch_op.drop_constraint(fk, type_='foreignkey')
-            batch_op.drop_column(column)
-        for column in ('birthday_bonus_year', 'birthday', 'referral_credited_at',
-                       'referral_code', 'tier_expires_at'):
-            batch_op.drop_column(column)
+    """Drop the member columns in place (SQLite >= 3.35 drops columns without copying the
+    table, so its children keep their rows), then the loyalty tables."""
+    op.drop_index('ix_members_tier_expires_at', table_name='members')
+    op.drop_index('ix_members_referral_code', table_name='members')
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    for column, _table, fk in MEMBER_FKS:
+        if not sqlite:
+            op.drop_constraint(fk, 'members', type_='foreignkey')
+        op.drop_column('members', column)
+    for column in ('birthday_bonus_year', 'birthday', 'referral_credited_at',
+                   'referral_code', 'tier_expires_at'):
+        op.drop_column('members', column)
     for table in ('ledger_entries', 'webhook_deliveries', 'tiers', 'rewards', 'loyalty_rules',
                   'causes', 'webhooks', 'idempotency_records'):
         op.drop_table(table)

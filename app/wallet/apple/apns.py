@@ -141,7 +141,7 @@ class ApnsClient:
         self.closed = False
         ApnsClient.open_clients.add(self)
         self._lock = threading.Lock()
-        self._multi = pycurl.CurlMulti()
+        self._multi: Any = pycurl.CurlMulti()
         self._multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
         self._multi.setopt(pycurl.M_MAX_HOST_CONNECTIONS, config.connections)
         self._multi.setopt(pycurl.M_MAX_CONCURRENT_STREAMS, min(config.concurrency, 1000))
@@ -151,18 +151,23 @@ class ApnsClient:
     def send(self, tokens: Sequence[str]) -> list[ApnsAnswer]:
         """Push `{}` to every token, many in flight at once; one answer per token."""
         with self._lock:
-            return self._run(deque(tokens))
+            try:
+                return self._run(deque(tokens))
+            except Exception:
+                self.closed = True  # handles may be stuck in the multi: never reuse it
+                raise
 
     def _run(self, pending: deque[str]) -> list[ApnsAnswer]:
         """Drive the multi handle until every token has an answer."""
         answers: list[ApnsAnswer] = []
+        retried: set[str] = set()
         active = 0
         while pending or active:
             while pending and active < self.config.concurrency:
                 self._start(pending.popleft())
                 active += 1
             self._perform()
-            active -= self._collect(answers)
+            active -= self._collect(answers, pending, retried)
             if active:
                 self._multi.select(0.05)
         return answers
@@ -183,8 +188,13 @@ class ApnsClient:
             if ret != pycurl.E_CALL_MULTI_PERFORM:
                 return
 
-    def _collect(self, answers: list[ApnsAnswer]) -> int:
-        """Move finished requests into `answers`; returns how many finished."""
+    def _collect(self, answers: list[ApnsAnswer], pending: deque[str],
+                 retried: set[str]) -> int:
+        """Move finished requests into `answers`; returns how many finished.
+
+        A request that failed on a connection the server had closed (not a timeout) is sent
+        once more at once: libcurl then opens a fresh connection.
+        """
         done = 0
         while True:
             queued, ok, failed = self._multi.info_read()
@@ -192,8 +202,12 @@ class ApnsClient:
                 status = handle.getinfo(pycurl.RESPONSE_CODE)
                 answers.append(parse_answer(handle.token, status, handle.buf.getvalue()))
                 self._release(handle)
-            for handle, _errno, message in failed:
-                answers.append(ApnsAnswer(handle.token, 0, error=str(message)[:200]))
+            for handle, errno, message in failed:
+                if errno != pycurl.E_OPERATION_TIMEDOUT and handle.token not in retried:
+                    retried.add(handle.token)
+                    pending.append(handle.token)
+                else:
+                    answers.append(ApnsAnswer(handle.token, 0, error=str(message)[:200]))
                 self._release(handle)
             done += len(ok) + len(failed)
             if not queued:
@@ -235,13 +249,14 @@ class ApnsClient:
     def close(self) -> None:
         """Close the connections and free the handles."""
         with self._lock:
-            if self.closed:
+            if self._multi is None:
                 return
             self.closed = True
             for handle in self._free:
                 handle.close()
             self._free.clear()
             self._multi.close()
+            self._multi = None
             ApnsClient.open_clients.discard(self)
 
     @classmethod
@@ -258,6 +273,8 @@ def apns_client(app: Flask) -> ApnsClient:
     """The app's APNs client, made on first use in this process (so forked workers get theirs)."""
     with _clients_lock:
         pid, client = app.extensions.get("walletpass.apns", (None, None))
+        if client is not None and client.closed and pid == os.getpid():
+            client.close()  # free what a failed send left behind
         if client is None or client.closed or pid != os.getpid():
             identity = app.extensions["walletpass.apple"].identity
             client = ApnsClient(apns_config(app.config["SETTINGS"], identity))

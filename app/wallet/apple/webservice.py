@@ -64,7 +64,7 @@ def register(device: str, pass_type: str, serial: str) -> Response:
     member = _member(pass_type, serial)
     if member is None:
         return status(401)
-    body = request.get_json(silent=True)
+    body = request.get_json(force=True, silent=True)
     token = regs.valid_push_token(body.get("pushToken") if isinstance(body, dict) else None)
     if token is None or not regs.LIBRARY_ID.match(device):
         return status(400)
@@ -115,7 +115,7 @@ def latest_pass(pass_type: str, serial: str) -> Response:
 @bp.post("/log")
 def device_logs() -> Response:
     """Log the error messages devices report about this web service."""
-    body = request.get_json(silent=True)
+    body = request.get_json(force=True, silent=True)
     lines = body.get("logs") if isinstance(body, dict) else None
     if isinstance(lines, list):
         for line in lines[:MAX_LOG_LINES]:
