@@ -236,3 +236,20 @@ def test_openapi_matches_routes(app: Flask, client: Any) -> None:
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             real.add((path, method.lower()))
     assert documented == real
+
+
+def test_design_change_moves_every_last_modified_forward(api: Api, app: Flask,
+                                                         program: dict[str, Any],
+                                                         member: dict[str, Any]) -> None:
+    with app.app_context():
+        row = db.session.get(Member, member["id"])
+        assert row is not None
+        row.touch_pass()
+        row.touch_pass()  # twice within a second: now one second ahead of the clock
+        db.session.commit()
+        before = row.pass_updated_at
+    api.patch(f"/programs/{program['id']}", {"points_label": "Beans"})
+    after = api.get(f"/members/{member['id']}").get_json()["pass_updated_at"]
+    from datetime import datetime
+
+    assert datetime.fromisoformat(after) > before
