@@ -123,3 +123,15 @@ def test_design_change_shows_in_pass(api: Api, program: dict[str, Any],
     assert data["barcodes"][0]["format"] == "PKBarcodeFormatPDF417"
     assert data["locations"] == [{"latitude": 13.75, "longitude": 100.5,
                                   "relevantText": "Hi!"}]
+
+
+def test_tier_recolours_the_card(api: Api, program: dict[str, Any],
+                                 member: dict[str, Any]) -> None:
+    resp = api.post(f"/programs/{program['id']}/tiers",
+                    {"name": "Gold", "threshold": 50, "background_color": "#AA8800"})
+    assert resp.status_code == 201, resp.get_json()
+    assert api.post(f"/members/{member['id']}/earn", {"points": 60}).status_code in (200, 201)
+    data = json.loads(download(api, member).read("pass.json"))
+    assert data["backgroundColor"] == "rgb(170, 136, 0)"
+    values = {f["key"]: f["value"] for f in all_fields(data)}
+    assert "Gold" in values.values()

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.loyalty import catalog, ledger, operations, rules, stamps, tiers
 from app.members.operations import get_member
 from app.models import LedgerEntry, Member, Program
-from app.programs.operations import _design_changed, get_program
+from app.programs.operations import design_changed, get_program
 
 Answer = tuple[dict[str, Any], int]
 
@@ -53,7 +53,7 @@ def update_rules(program_id: int) -> Answer:
     program = get_program(g.merchant, program_id)
     updated, card_changed = rules.update_rules(program, json_body())
     if card_changed:
-        _design_changed(program)
+        design_changed(program)
     return rules.rules_json(updated), 200
 
 
@@ -68,7 +68,7 @@ def upload_stamp(program_id: int) -> Answer:
         raise ValidationError("Send the image as the request body or as a multipart field "
                               "'file'.", code="missing_image")
     stamps.set_artwork(program, data)
-    _design_changed(program)
+    design_changed(program)
     return {"kind": stamps.ART_KIND, "design_version": program.design_version}, 200
 
 

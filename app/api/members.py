@@ -30,7 +30,8 @@ OPENAPI_SCHEMAS = {
                                     "name": {"type": "string", "nullable": True},
                                     "external_id": {"type": "string", "nullable": True},
                                     "language": {"type": "string"}}},
-    "Member": {"type": "object", "properties": {
+    "Member": {"allOf": [ref("MemberBase"), ref("MemberLoyalty")]},
+    "MemberBase": {"type": "object", "properties": {
         "id": {"type": "integer"}, "program_id": {"type": "integer"},
         "serial_number": {"type": "string"}, "name": {"type": "string"},
         "email": {"type": "string", "nullable": True},

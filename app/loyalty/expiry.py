@@ -56,7 +56,7 @@ def expiring(member: Member, until: datetime | None = None) -> list[dict[str, An
     if until is not None:
         stmt = stmt.where(LedgerEntry.expires_at <= until)
     per_day: dict[str, int] = defaultdict(int)
-    for expires_at, remaining in db.session.execute(stmt).tuples():
+    for expires_at, remaining in db.session.execute(stmt):
         if expires_at is not None:
             per_day[expires_at.date().isoformat()] += remaining
     return [{"points": p, "expires_at": d} for d, p in sorted(per_day.items())]

@@ -130,7 +130,7 @@ def update_program(program: Program, body: dict[str, Any]) -> Program:
     for key, value in data.items():
         setattr(program, key, value)
     if data:
-        _design_changed(program)
+        design_changed(program)
     db.session.commit()
     return program
 
@@ -146,12 +146,12 @@ def set_image(program: Program, kind: str, data: bytes) -> list[ProgramImage]:
     rows = [ProgramImage(kind=kind, filename=name, data=content) for name, content in
             files.items()]
     program.images.extend(rows)
-    _design_changed(program)
+    design_changed(program)
     db.session.commit()
     return rows
 
 
-def _design_changed(program: Program) -> None:
+def design_changed(program: Program) -> None:
     """Bump the design version and every member's pass version, in the current transaction.
 
     Every member's Last-Modified moves strictly forward: to now, or one second past the

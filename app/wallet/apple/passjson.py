@@ -25,6 +25,9 @@ def build_pass_json(program: Program, member: Member, *, pass_type_id: str, team
                     web_service_url: str, content: CardContent | None = None) -> dict[str, Any]:
     """The pass.json dict of one member's storeCard."""
     content = content or card_content(program, member)
+    colors = {"background_color": program.background_color,
+              "foreground_color": program.foreground_color,
+              "label_color": program.label_color, **content.colors}  # a tier may recolour
     data: dict[str, Any] = {
         "formatVersion": 1,
         "passTypeIdentifier": pass_type_id,
@@ -33,9 +36,9 @@ def build_pass_json(program: Program, member: Member, *, pass_type_id: str, team
         "organizationName": program.organization_name,
         "description": program.description,
         "logoText": program.logo_text or program.organization_name,
-        "backgroundColor": rgb(program.background_color),
-        "foregroundColor": rgb(program.foreground_color),
-        "labelColor": rgb(program.label_color),
+        "backgroundColor": rgb(colors["background_color"]),
+        "foregroundColor": rgb(colors["foreground_color"]),
+        "labelColor": rgb(colors["label_color"]),
         "webServiceURL": web_service_url,
         "authenticationToken": member.auth_token,
         "barcodes": [_barcode(program, content)],
