@@ -12,6 +12,7 @@ import time
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -155,3 +156,35 @@ def _chain_with_expired_leaf(tmp_path: Path) -> dict[str, str]:
     out["APPLE_KEY"].write_bytes(leaf_key.private_bytes(
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return {k: str(v) for k, v in out.items()}
+
+
+def test_gunicorn_serves_wsgi_app(make_app: Any, database_url: str, tmp_path: Path,
+                                  cert_paths: dict[str, Path]) -> None:
+    """The production entry point: gunicorn with two worker processes on this database."""
+    make_app()  # registers the clean-up of this test's database
+    env = clean_env(tmp_path / "gdata", WALLETPASS_DATABASE_URL=database_url,
+                    WALLETPASS_APPLE_CERT=str(cert_paths["cert"]),
+                    WALLETPASS_APPLE_KEY=str(cert_paths["key"]),
+                    WALLETPASS_APPLE_WWDR=str(cert_paths["wwdr"]))
+    key = walletpass("create-merchant", "--name", "G", "--email", "g@h.co",
+                     env=env).stdout.strip().splitlines()[-1]
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
+                             f"127.0.0.1:{port}", "wsgi:app"], env=env,
+                            cwd=Path(__file__).resolve().parents[1],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_json(f"http://127.0.0.1:{port}/api/v1/openapi.json", proc)
+        statuses = []
+        for i in range(6):  # spread over both workers
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/programs", method="POST",
+                data=json.dumps({"name": f"Card {i}", "template": "retail"}).encode(),
+                headers={"Authorization": f"Bearer {key}",
+                         "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                statuses.append(resp.status)
+        assert statuses == [201] * 6
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
