@@ -35,6 +35,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, insert, select
 
+from tests.net import free_port, wait_port
+
 TARGET_RATE = 5000.0
 TARGET_P99 = 1.0
 
@@ -68,7 +70,7 @@ def _run(tmp: Path, args: argparse.Namespace) -> int:
     certs = create_dev_identity(tmp / "certs")
     tls = make_server_tls(tmp / "tls")
     tokens = [f"{i:064x}" for i in range(1, args.devices + 1)]
-    port = _free_port()
+    port = free_port()
     server = _start_nghttpd(tmp, tls, certs["root"], tokens, port)
     try:
         settings = _settings(tmp, certs, tls, f"https://127.0.0.1:{port}", args.database_url)
@@ -85,15 +87,6 @@ def _run(tmp: Path, args: argparse.Namespace) -> int:
     return _report(baseline, (cold, rate), latencies, len(tokens), args.check)
 
 
-def _free_port() -> int:
-    """A free TCP port on loopback."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_nghttpd(tmp: Path, tls: dict[str, Path], client_root: Path, tokens: list[str],
                    port: int) -> subprocess.Popen[bytes]:
     """nghttpd serving an empty file per token, verifying client certificates."""
@@ -106,22 +99,8 @@ def _start_nghttpd(tmp: Path, tls: dict[str, Path], client_root: Path, tokens: l
         ["nghttpd", "-a", "127.0.0.1", "-n", "1", "-m", "1000", "--verify-client",
          "-d", str(tmp / "htdocs"), str(port), str(tls["key"]), str(tls["cert"])],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_port(port)
+    wait_port(port, "the APNs stand-in")
     return proc
-
-
-def _wait_port(port: int, timeout: float = 10.0) -> None:
-    """Wait until the port accepts connections."""
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the stand-in did not start")
 
 
 def _settings(tmp: Path, certs: dict[str, Path], tls: dict[str, Path], url: str,

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.net import wait_port
+
 
 @dataclass(frozen=True)
 class Push:
@@ -151,7 +153,7 @@ class ApnsStandIn:
         if not ready.wait(10):
             raise RuntimeError("APNs stand-in did not start")
         self.url = f"https://127.0.0.1:{port}"
-        _wait_listening(port)
+        wait_port(port, "the APNs stand-in")
         return self.url
 
     def _serve(self, fd: int, ready: threading.Event) -> None:
@@ -187,15 +189,3 @@ class ApnsStandIn:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout)
-
-
-def _wait_listening(port: int, timeout: float = 10.0) -> None:
-    """Wait until the port accepts TCP connections."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")

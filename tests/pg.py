@@ -6,18 +6,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.net import free_port, wait_port
 
 
 def find_bindir() -> Path | None:
@@ -66,23 +59,12 @@ class PostgresServer:
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         self._run("pg_ctl", "-D", str(self.datadir), "-o", opts, "-l",
                   str(self.root / "log"), "-w", "-t", "60", "start")
-        self._wait()
+        wait_port(self.port, "PostgreSQL", timeout=60)
         return self.url("postgres")
 
     def url(self, database: str) -> str:
         """SQLAlchemy URL of one database on this server."""
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
-
-    def _wait(self) -> None:
-        """Wait (bounded) until the server accepts TCP connections."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("PostgreSQL did not start")
 
     def stop(self) -> None:
         """Stop the server and delete its files."""

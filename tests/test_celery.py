@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from flask import Flask
 
 from app.jobs import PASS_UPDATES, run_sweep
 from tests.conftest import apns_settings
-from tests.pg import free_port
+from tests.net import free_port, wait_port
 from tests.test_updates import add_devices, enroll, lagging
 from tests.test_webservice import touch
 
@@ -31,23 +30,11 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
                              "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_port(port)
+        wait_port(port, "redis-server")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-def _wait_port(port: int, timeout: float = 10.0) -> None:
-    """Wait until the port accepts connections."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
 
 
 @pytest.fixture

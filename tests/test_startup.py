@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from app import create_app
 from app.wallet.apple.certs import CertificateError
 from tests.conftest import app_config
-from tests.pg import free_port
+from tests.net import free_port
 
 
 def walletpass(*args: str, env: dict[str, str],
