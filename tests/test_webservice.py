@@ -207,3 +207,39 @@ def test_log_endpoint(client: FlaskClient, caplog: Any) -> None:
     assert resp.status_code == 200
     assert "Web service error: bad" in caplog.text
     assert client.post("/wallet/v1/log", data="junk").status_code == 200
+
+
+def test_a_pass_changed_after_another_ran_ahead_is_still_listed(
+        app: Flask, client: FlaskClient, api: Api, program: dict[str, Any],
+        member: dict[str, Any]) -> None:
+    """Rapid changes stamp A seconds ahead of the clock; B's later change must still show."""
+    other = api.post(f"/programs/{program['id']}/members", {"email": "bo@example.test"})
+    second = other.get_json()
+    dev = Device(client, pass_type_id(app))
+    for m in (member, second):
+        assert dev.register(m["serial_number"], auth_token(app, m["id"])).status_code == 201
+    for _ in range(5):
+        touch(app, member["id"])  # A's Last-Modified is now ~4 s in the future
+    tag = dev.serials().get_json()["lastUpdated"]
+    touch(app, second["id"])  # B: stamped now, behind A's time
+    listed = dev.serials(tag)
+    assert listed.status_code == 200
+    assert second["serial_number"] in listed.get_json()["serialNumbers"]
+
+
+def test_catalog_change_after_rapid_earns_is_not_answered_304(
+        app: Flask, client: FlaskClient, api: Api, program: dict[str, Any],
+        member: dict[str, Any]) -> None:
+    """A bulk change (new reward) must move Last-Modified past what the device holds."""
+    dev = Device(client, pass_type_id(app))
+    auth = auth_token(app, member["id"])
+    assert dev.register(member["serial_number"], auth).status_code == 201
+    for _ in range(3):
+        touch(app, member["id"])
+    held = dev.fetch(member["serial_number"], auth)
+    assert held.status_code == 200
+    resp = api.post(f"/programs/{program['id']}/rewards",
+                    {"name": "Free coffee", "points_cost": 100, "kind": "free_item"})
+    assert resp.status_code == 201, resp.get_json()
+    again = dev.fetch(member["serial_number"], auth, since=held.headers["Last-Modified"])
+    assert again.status_code == 200

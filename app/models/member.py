@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
 
 from app.extensions import db
 from app.jobs import PASS_UPDATES, wake
@@ -78,3 +78,18 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
         session = object_session(self)
         if session is not None:
             wake(session, PASS_UPDATES)
+
+
+def bump_passes(session: Session, *where: Any) -> None:
+    """Mark the passes of every member matching `where` changed, in one UPDATE.
+
+    Like touch_pass, each pass's Last-Modified moves strictly forward: to now, or one second
+    past the newest time among those passes when one was already changed within this second.
+    """
+    newest = session.scalar(select(func.max(Member.pass_updated_at)).where(*where))
+    stamp = utcnow_seconds()
+    if newest is not None and newest >= stamp:
+        stamp = newest.replace(microsecond=0) + timedelta(seconds=1)
+    session.execute(update(Member).where(*where).values(
+        pass_version=Member.pass_version + 1, pass_updated_at=stamp))
+    wake(session, PASS_UPDATES)

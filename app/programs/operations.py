@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from app import validation as v
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.jobs import PASS_UPDATES, wake
 from app.models import Member, Merchant, Program, ProgramImage
-from app.models.base import utcnow, utcnow_seconds
+from app.models.base import utcnow
+from app.models.member import bump_passes
 from app.models.program import BARCODE_FORMATS
 from app.wallet import i18n, images, templates
 
@@ -154,20 +153,11 @@ def set_image(program: Program, kind: str, data: bytes) -> list[ProgramImage]:
 def design_changed(program: Program) -> None:
     """Bump the design version and every member's pass version, in the current transaction.
 
-    Every member's Last-Modified moves strictly forward: to now, or one second past the
-    newest time in the program when a member was already changed within this second.
+    Every member's Last-Modified moves strictly forward (see bump_passes).
     """
     program.design_version = (program.design_version or 1) + 1
     program.updated_at = utcnow()
-    newest = db.session.scalar(
-        select(func.max(Member.pass_updated_at)).where(Member.program_id == program.id))
-    stamp = utcnow_seconds()
-    if newest is not None and newest.replace(tzinfo=UTC) >= stamp:
-        stamp = newest.replace(tzinfo=UTC, microsecond=0) + timedelta(seconds=1)
-    db.session.execute(
-        update(Member).where(Member.program_id == program.id).values(
-            pass_version=Member.pass_version + 1, pass_updated_at=stamp))
-    wake(db.session(), PASS_UPDATES)
+    bump_passes(db.session(), Member.program_id == program.id)
 
 
 def list_programs(merchant: Merchant) -> list[Program]:

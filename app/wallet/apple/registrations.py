@@ -16,6 +16,8 @@ from app.models.base import utcnow
 PUSH_TOKEN = re.compile(r"^[0-9a-fA-F]{16,200}$")
 LIBRARY_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 SERIAL = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+TAG_MARGIN_SECONDS = 5
+"""How far behind the answer's time a lastUpdated tag is set (see updated_serials)."""
 _NO_TOKEN = "\0" * 32  # compared against when the serial is unknown, so timing tells nothing
 
 
@@ -100,9 +102,11 @@ def parse_tag(tag: str | None) -> datetime | None:
 def updated_serials(library_id: str, since: datetime | None) -> tuple[list[str], str] | None:
     """Serials registered to a device (changed at or after `since`) and the next tag.
 
-    Pass times have one-second precision, so the tag is the second of this answer and the
-    next answer includes passes changed in that same second again: a pass may be listed
-    twice (the device then gets 304), but none is ever missed.
+    The tag is the time of this answer less TAG_MARGIN_SECONDS, never a pass's own time:
+    pass times can run ahead of the clock (a pass changed twice in one second is stamped a
+    second later) and a change stamped just before this answer may commit just after it.
+    The next answer therefore lists recently changed passes again (the device then gets
+    304 for those it has), but never misses one.
     """
     query = (select(AppleRegistration.id, Member.serial_number, Member.pass_updated_at)
              .join(Member, Member.id == AppleRegistration.member_id)
@@ -118,8 +122,7 @@ def updated_serials(library_id: str, since: datetime | None) -> tuple[list[str],
     db.session.execute(update(AppleRegistration).where(
         AppleRegistration.id.in_([r.id for r in rows])).values(listed_at=now))
     db.session.commit()
-    newest = max([now.replace(microsecond=0)] + [r.pass_updated_at for r in rows])
-    return sorted(r.serial_number for r in rows), str(int(newest.timestamp()))
+    return sorted(r.serial_number for r in rows), str(int(now.timestamp()) - TAG_MARGIN_SECONDS)
 
 
 def record_fetch(member_id: int, version: int) -> None:
