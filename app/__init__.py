@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +77,23 @@ def _init_wallet(app: Flask, settings: Settings) -> None:
 def _stored_secret(data_dir: Path) -> str:
     """A random secret key kept in the data folder, made on first start."""
     path = data_dir / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    with startup_lock(data_dir):  # gunicorn workers start at once: one writes, all read
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+@contextmanager
+def startup_lock(data_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the data folder, for first-start work done by many processes."""
+    with open(data_dir / ".startup.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(dev_certs)
     app.cli.add_command(settings_cmd)
     app.cli.add_command(sweep_cmd)
+    app.cli.add_command(worker_cmd)
 
 
 @click.command("serve")
@@ -75,6 +76,33 @@ def sweep_cmd() -> None:
     import_sweeps()
     for name in SWEEPS:
         click.echo(f"{name}: {run_sweep_now(name)} handled")
+
+
+@click.command("worker")
+@with_appcontext
+def worker_cmd() -> None:
+    """Run the background sweeps in this process (beside gunicorn, when there is no Celery)."""
+    import signal
+    import threading
+
+    from app.jobs import start_embedded_worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.config["SETTINGS"]
+    if settings.CELERY_BROKER_URL:
+        raise click.ClickException("A Celery broker is configured: run "
+                                   "`celery -A app.celery_app worker` and `... beat` instead.")
+    settings.EMBEDDED_WORKER = True
+    worker = start_embedded_worker(app)
+    assert worker is not None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("walletpass worker running the background sweeps; Ctrl+C stops it.")
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    worker.stop()
 
 
 @click.command("create-merchant")

@@ -91,51 +91,66 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("walletpass_wake", None)
 
 
-class EmbeddedWorker(threading.Thread):
-    """Runs the sweeps in a thread of the web process (the default, no broker needed)."""
+class _SweepLoop(threading.Thread):
+    """One sweep's loop: runs when woken, or every `every` seconds (at most `poll` apart)."""
 
-    def __init__(self, app: Flask, poll: float) -> None:
-        super().__init__(name="walletpass-worker", daemon=True)
+    def __init__(self, app: Flask, sweep: Sweep, poll: float, stopping: threading.Event) -> None:
+        super().__init__(name=f"walletpass-{sweep.name}", daemon=True)
         self.app = app
-        self.poll = poll
-        self._woken: set[str] = set()
-        self._lock = threading.Lock()
-        self._event = threading.Event()
-        self._stopping = threading.Event()
-        self._last_run: dict[str, float] = {}
-
-    def dispatch(self, names: list[str]) -> None:
-        """Wake the worker for these sweeps."""
-        with self._lock:
-            self._woken.update(names)
-        self._event.set()
+        self.sweep = sweep
+        self.interval = max(poll, sweep.every)
+        self.woken = threading.Event()
+        self.stopping = stopping
 
     def run(self) -> None:
-        """Loop until stopped: run woken sweeps at once and the others when due."""
-        while not self._stopping.is_set():
-            self._event.wait(self.poll)
-            self._event.clear()
-            self.run_once()
+        """Loop until stopped."""
+        while not self.stopping.is_set():
+            self.woken.wait(self.interval)
+            self.woken.clear()
+            if self.stopping.is_set():
+                return
+            with self.app.app_context():
+                run_sweep_now(self.sweep.name)
 
-    def run_once(self) -> int:
-        """Run every woken or due sweep once; returns the items handled."""
-        with self._lock:
-            woken, self._woken = self._woken, set()
-        now = time.monotonic()
-        handled = 0
-        for name, sw in list(SWEEPS.items()):
-            if name in woken or now - self._last_run.get(name, 0.0) >= sw.every:
-                self._last_run[name] = now
-                with self.app.app_context():
-                    handled += run_sweep_now(name)
-        return handled
+
+class EmbeddedWorker:
+    """Runs the sweeps in threads of the web process (the default, no broker needed).
+
+    Each sweep has its own thread, so a slow one (a webhook endpoint that never answers)
+    cannot hold up another (pushing changed passes).
+    """
+
+    def __init__(self, app: Flask, poll: float) -> None:
+        self._stopping = threading.Event()
+        self._loops = {name: _SweepLoop(app, sw, poll, self._stopping)
+                       for name, sw in SWEEPS.items()}
+
+    def start(self) -> None:
+        """Start every sweep's thread (each runs once straight away)."""
+        for loop in self._loops.values():
+            loop.woken.set()
+            loop.start()
+
+    def dispatch(self, names: list[str]) -> None:
+        """Wake the threads of these sweeps."""
+        for name in names:
+            loop = self._loops.get(name)
+            if loop is not None:
+                loop.woken.set()
+
+    def is_alive(self) -> bool:
+        """Whether any sweep thread is still running."""
+        return any(loop.is_alive() for loop in self._loops.values())
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the loop and wait for the current sweep to finish."""
+        """Stop every loop and wait (bounded) for running sweeps to finish."""
         self._stopping.set()
-        self._event.set()
-        if self.is_alive():
-            self.join(timeout)
+        deadline = time.monotonic() + timeout
+        for loop in self._loops.values():
+            loop.woken.set()
+        for loop in self._loops.values():
+            if loop.is_alive():
+                loop.join(max(0.0, deadline - time.monotonic()))
 
 
 def start_embedded_worker(app: Flask) -> EmbeddedWorker | None:
@@ -172,6 +187,8 @@ def celery_init_app(app: Flask) -> Celery:
         task_acks_late=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # A broker outage must not stall API writes: publishing fails fast, beat catches up.
+        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
     )
     import_sweeps()
     celery_app.conf.beat_schedule = {
@@ -188,7 +205,7 @@ def _celery_dispatch(names: list[str]) -> None:
     """Send a run_sweep task per woken sweep (failures only delay the work to beat's next run)."""
     for name in names:
         try:
-            run_sweep.delay(name)
+            run_sweep.apply_async((name,), retry=False)  # never hold up the request
         except Exception:
             log.warning("could not queue sweep %s; beat will run it", name, exc_info=True)
 

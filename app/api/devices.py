@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from flask import current_app, g, request
@@ -19,10 +21,20 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def device_alias(library_id: str) -> str:
+    """A stable name for a device, different per merchant, that is not Apple's identifier.
+
+    The deviceLibraryIdentifier is shared by every pass on a phone; showing it would let one
+    merchant find another merchant's serial numbers on the same device.
+    """
+    key = f"{current_app.config['SECRET_KEY']}:{g.merchant.id}".encode()
+    return hmac.new(key, library_id.encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def device_json(reg: AppleRegistration, device: AppleDevice, version: int) -> dict[str, Any]:
     """One registered device and what was delivered to it (the push token is not shown)."""
     return {
-        "id": reg.id, "wallet": "apple", "device_library_id": device.library_id,
+        "id": reg.id, "wallet": "apple", "device": device_alias(device.library_id),
         "push_token_hint": device.push_token[:8],
         "registered_at": _iso(reg.created_at), "last_registered_at": _iso(reg.registered_at),
         "pushed_version": reg.pushed_version, "pushed_at": _iso(reg.pushed_at),
@@ -60,7 +72,7 @@ _INT = {"type": "integer", "nullable": True}
 OPENAPI_SCHEMAS = {
     "Device": {"type": "object", "properties": {
         "id": {"type": "integer"}, "wallet": {"type": "string", "enum": ["apple"]},
-        "device_library_id": {"type": "string"},
+        "device": {"type": "string", "description": "A per-merchant alias of the device"},
         "push_token_hint": {"type": "string", "description": "First 8 characters only."},
         "registered_at": _TS, "last_registered_at": _TS,
         "pushed_version": {"type": "integer"}, "pushed_at": _TS,

@@ -36,9 +36,12 @@ def load_signing_identity(settings: Settings, log: logging.Logger) -> SigningIde
                                  key_password=settings.APPLE_KEY_PASSWORD or None,
                                  wwdr_path=settings.APPLE_WWDR)
     else:
-        paths = create_dev_identity(Path(settings.DATA_DIR) / "dev-certs",
-                                    pass_type_id=settings.APPLE_DEV_PASS_TYPE_ID,
-                                    team_id=settings.APPLE_DEV_TEAM_ID)
+        from app import startup_lock
+
+        with startup_lock(Path(settings.DATA_DIR)):  # one process makes them, all load them
+            paths = create_dev_identity(Path(settings.DATA_DIR) / "dev-certs",
+                                        pass_type_id=settings.APPLE_DEV_PASS_TYPE_ID,
+                                        team_id=settings.APPLE_DEV_TEAM_ID)
         log.warning("No Apple certificate configured: using development certificates in %s; "
                     "no iPhone will accept these passes.", paths["cert"].parent)
         identity = load_identity(cert_path=paths["cert"], key_path=paths["key"],

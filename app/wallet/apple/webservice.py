@@ -119,5 +119,6 @@ def device_logs() -> Response:
     lines = body.get("logs") if isinstance(body, dict) else None
     if isinstance(lines, list):
         for line in lines[:MAX_LOG_LINES]:
-            device_log.warning("device reports: %s", str(line)[:MAX_LOG_CHARS])
+            # %r escapes newlines, so a device cannot forge log lines
+            device_log.warning("device reports: %r", str(line)[:MAX_LOG_CHARS])
     return status(200)
