@@ -158,16 +158,14 @@ def _chain_with_expired_leaf(tmp_path: Path) -> dict[str, str]:
     return {k: str(v) for k, v in out.items()}
 
 
-def test_gunicorn_serves_wsgi_app(make_app: Any, database_url: str, tmp_path: Path,
-                                  cert_paths: dict[str, Path]) -> None:
-    """The production entry point: gunicorn with two worker processes on this database."""
+def test_gunicorn_serves_wsgi_app(make_app: Any, database_url: str, tmp_path: Path) -> None:
+    """The production entry point: gunicorn with two worker processes on this database.
+
+    Both workers start at once on an empty data folder, so they race to make the secret
+    key and the development certificates; they must agree on one set.
+    """
     make_app()  # registers the clean-up of this test's database
-    env = clean_env(tmp_path / "gdata", WALLETPASS_DATABASE_URL=database_url,
-                    WALLETPASS_APPLE_CERT=str(cert_paths["cert"]),
-                    WALLETPASS_APPLE_KEY=str(cert_paths["key"]),
-                    WALLETPASS_APPLE_WWDR=str(cert_paths["wwdr"]))
-    key = walletpass("create-merchant", "--name", "G", "--email", "g@h.co",
-                     env=env).stdout.strip().splitlines()[-1]
+    env = clean_env(tmp_path / "gdata", WALLETPASS_DATABASE_URL=database_url)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
                              f"127.0.0.1:{port}", "wsgi:app"], env=env,
@@ -175,6 +173,8 @@ def test_gunicorn_serves_wsgi_app(make_app: Any, database_url: str, tmp_path: Pa
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         _wait_json(f"http://127.0.0.1:{port}/api/v1/openapi.json", proc)
+        key = walletpass("create-merchant", "--name", "G", "--email", "g@h.co",
+                         env=env).stdout.strip().splitlines()[-1]
         statuses = []
         for i in range(6):  # spread over both workers
             req = urllib.request.Request(
@@ -187,4 +187,6 @@ def test_gunicorn_serves_wsgi_app(make_app: Any, database_url: str, tmp_path: Pa
         assert statuses == [201] * 6
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        out, _ = proc.communicate(timeout=30)
+    assert "Traceback" not in out, out
+    assert "Worker failed to boot" not in out, out
