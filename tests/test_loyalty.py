@@ -535,3 +535,140 @@ def test_translatable_texts_do_not_depend_on_the_member(api: Api, app: Flask,
         texts = [card_content(m.program, m).translatable
                  for m in (db.session.get(Member, rich["id"]), db.session.get(Member, poor["id"]))]
     assert texts[0] == texts[1]  # one pass.strings bundle serves both cards
+
+
+def balance_checked(app: Flask, member_id: int) -> int:
+    """The member's cached balance, after checking the ledger and the lots add up to it."""
+    with app.app_context():
+        cached = db.session.get(Member, member_id).points
+        assert ledger_balance(member_id) == (cached, cached)
+        assert cached >= 0
+        return int(cached)
+
+
+def expire_now(app: Flask, *entry_ids: int) -> None:
+    """Make these lots due and run the expiry sweep."""
+    with app.app_context():
+        db.session.execute(update(LedgerEntry).where(LedgerEntry.id.in_(entry_ids))
+                           .values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        run_sweep_now("loyalty_expiry")
+
+
+def test_void_of_an_expired_earn_does_not_take_the_points_twice(
+        api: Api, app: Flask, program: dict[str, Any], member: dict[str, Any]) -> None:
+    set_rules(api, program, expiry_days=365)
+    first = earn(api, member["id"], {"amount": "100"}).get_json()["transaction"]
+    expire_now(app, first["id"])
+    assert balance_checked(app, member["id"]) == 0
+    earn(api, member["id"], {"points": 100})
+    resp = api.post(f"/transactions/{first['id']}/void")
+    assert resp.status_code == 201, resp.get_json()
+    tx = resp.get_json()["transaction"]
+    assert tx["points"] == 0 and tx["amount"] == "-100.00"
+    assert "100 of its points had already expired" in tx["reason"]
+    assert resp.get_json()["member"]["points"] == 100
+    assert balance_checked(app, member["id"]) == 100
+    assert api.post(f"/transactions/{first['id']}/void").status_code == 409
+
+
+def test_void_of_a_partly_spent_earn_takes_the_spent_part_from_other_points(
+        api: Api, app: Flask, member: dict[str, Any]) -> None:
+    first = earn(api, member["id"], {"points": 100}).get_json()["transaction"]
+    api.post(f"/members/{member['id']}/redeem", {"points": 30})  # 30 of the first lot
+    earn(api, member["id"], {"points": 50})
+    resp = api.post(f"/transactions/{first['id']}/void")
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["transaction"]["points"] == -100  # 70 left in it + 30 spent
+    assert balance_checked(app, member["id"]) == 20
+
+
+def test_void_after_partial_expiry_takes_back_only_what_was_spent(
+        api: Api, app: Flask, program: dict[str, Any], member: dict[str, Any]) -> None:
+    set_rules(api, program, expiry_days=365)
+    first = earn(api, member["id"], {"points": 100}).get_json()["transaction"]
+    api.post(f"/members/{member['id']}/redeem", {"points": 30})
+    expire_now(app, first["id"])  # the other 70 expire
+    assert balance_checked(app, member["id"]) == 0
+    resp = api.post(f"/transactions/{first['id']}/void")  # nothing to give the 30 back from
+    assert resp.status_code == 409
+    error = resp.get_json()["error"]
+    assert error["code"] == "insufficient_points" and "70 expired" in error["message"]
+    earn(api, member["id"], {"points": 100})
+    resp = api.post(f"/transactions/{first['id']}/void")
+    assert resp.status_code == 201 and resp.get_json()["transaction"]["points"] == -30
+    assert balance_checked(app, member["id"]) == 70
+
+
+def test_void_of_a_partly_expired_lot_still_holding_points(
+        api: Api, app: Flask, program: dict[str, Any], member: dict[str, Any]) -> None:
+    set_rules(api, program, expiry_days=365)
+    first = earn(api, member["id"], {"points": 100}).get_json()["transaction"]
+    earn(api, member["id"], {"points": 100})
+    redeemed = api.post(f"/members/{member['id']}/redeem", {"points": 30}).get_json()
+    expire_now(app, first["id"])  # the other 70 of the first lot expire
+    api.post(f"/transactions/{redeemed['transaction']['id']}/void")  # 30 back into it
+    assert balance_checked(app, member["id"]) == 130
+    resp = api.post(f"/transactions/{first['id']}/void")  # 30 left in it, 70 expired
+    assert resp.status_code == 201 and resp.get_json()["transaction"]["points"] == -30
+    assert balance_checked(app, member["id"]) == 100
+    with app.app_context():
+        assert run_sweep_now("loyalty_expiry") == 0  # nothing of the first lot is left
+
+
+def test_voided_redemption_points_keep_their_expiry(
+        api: Api, app: Flask, program: dict[str, Any], member: dict[str, Any]) -> None:
+    set_rules(api, program, expiry_days=365, expiring_soon_days=30)
+    first = earn(api, member["id"], {"points": 100}).get_json()["transaction"]
+    soon = utcnow() + timedelta(days=10)
+    with app.app_context():
+        db.session.execute(update(LedgerEntry).where(LedgerEntry.id == first["id"])
+                           .values(expires_at=soon))
+        db.session.commit()
+    second = earn(api, member["id"], {"points": 50}).get_json()["transaction"]
+    redeemed = api.post(f"/members/{member['id']}/redeem", {"points": 120}).get_json()
+    assert api.get(f"/members/{member['id']}").get_json()["expiring_points"] == []
+    resp = api.post(f"/transactions/{redeemed['transaction']['id']}/void")
+    assert resp.status_code == 201 and resp.get_json()["member"]["points"] == 150
+    assert resp.get_json()["transaction"]["expires_at"] is None  # not a lot of its own
+    shown = api.get(f"/members/{member['id']}").get_json()["expiring_points"]
+    assert shown == [{"points": 100, "expires_at": soon.date().isoformat()}]
+    with app.app_context():
+        lots = dict(db.session.execute(select(LedgerEntry.id, LedgerEntry.remaining)
+                                       .where(LedgerEntry.remaining > 0)).all())
+    assert lots == {first["id"]: 100, second["id"]: 50}
+    assert balance_checked(app, member["id"]) == 150
+
+
+def test_points_of_a_redemption_voided_after_their_expiry_expire_once(
+        api: Api, app: Flask, program: dict[str, Any], member: dict[str, Any]) -> None:
+    set_rules(api, program, expiry_days=365)
+    first = earn(api, member["id"], {"points": 100}).get_json()["transaction"]
+    redeemed = api.post(f"/members/{member['id']}/redeem", {"points": 100}).get_json()
+    expire_now(app, first["id"])  # nothing left in the lot to expire yet
+    earn(api, member["id"], {"points": 50})
+    api.post(f"/transactions/{redeemed['transaction']['id']}/void")
+    assert balance_checked(app, member["id"]) == 150
+    with app.app_context():
+        assert run_sweep_now("loyalty_expiry") == 1  # the returned 100 are past their expiry
+    assert balance_checked(app, member["id"]) == 50
+    resp = api.post(f"/transactions/{first['id']}/void")  # all of it expired already
+    assert resp.status_code == 201 and resp.get_json()["transaction"]["points"] == 0
+    assert balance_checked(app, member["id"]) == 50
+
+
+def test_void_refuses_when_the_lots_do_not_replay(api: Api, app: Flask,
+                                                  member: dict[str, Any]) -> None:
+    first = earn(api, member["id"], {"points": 100}).get_json()["transaction"]
+    second = earn(api, member["id"], {"points": 50}).get_json()["transaction"]
+    api.post(f"/members/{member['id']}/redeem", {"points": 30})
+    with app.app_context():  # as if the redemption had taken from the second lot
+        db.session.execute(update(LedgerEntry).where(LedgerEntry.id == first["id"])
+                           .values(remaining=100))
+        db.session.execute(update(LedgerEntry).where(LedgerEntry.id == second["id"])
+                           .values(remaining=20))
+        db.session.commit()
+    before = entries(app)
+    resp = api.post(f"/transactions/{first['id']}/void")
+    assert resp.status_code == 500 and resp.get_json()["error"]["code"] == "ledger_mismatch"
+    assert entries(app) == before

@@ -5,11 +5,16 @@ Every change of points goes through `post`, which runs with the member row locke
 from the open lots soonest-expiring first, bumps the pass version and queues the
 points.changed webhook, all in the caller's transaction. So at every commit:
 `Member.points == sum(entry.points) == sum(entry.remaining)` and the balance is never < 0.
+
+Which lots a debit took its points from is not stored: the rules above are deterministic,
+so `replay` works it out again from the member's entries when a void needs it (how much of
+a credited lot expired rather than was spent; which lots a voided debit drew on).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,6 +50,7 @@ class Posting:
     voids_entry_id: int | None = None
     idempotency_key: str | None = None
     take_first: LedgerEntry | None = None
+    return_to: list[tuple[LedgerEntry, int]] | None = None
 
 
 def lock_member(member_id: int) -> Member:
@@ -63,9 +69,14 @@ def post(member: Member, posting: Posting, now: datetime | None = None) -> Ledge
         raise Conflict(f"The member has {member.points} points; {-posting.points} are needed.",
                        code="insufficient_points",
                        details={"balance": member.points, "needed": -posting.points})
-    fields = {k: v for k, v in posting.__dict__.items() if k != "take_first"}
+    fields = {k: v for k, v in posting.__dict__.items() if k not in ("take_first", "return_to")}
     entry = LedgerEntry(member_id=member.id, created_at=now, **fields)
-    if posting.points > 0:
+    if posting.return_to is not None:  # points go back to the lots a voided debit took
+        assert posting.points == sum(points for _, points in posting.return_to) > 0
+        entry.remaining, entry.expires_at = 0, None  # `replay` tells such voids by this
+        for lot, points in posting.return_to:
+            lot.remaining += points
+    elif posting.points > 0:
         entry.remaining = posting.points
         entry.expires_at = _expiry(member, now)
     elif posting.points < 0:
@@ -103,6 +114,91 @@ def _take_from_lots(member: Member, points: int, first: LedgerEntry | None) -> N
     if points:
         raise Conflict("The member's lots do not cover the balance.", code="ledger_mismatch",
                        status=500)
+
+
+@dataclass
+class Replay:
+    """Where a member's debits took their points from, worked out again from the ledger.
+
+    `taken[debit id][lot id]` is how many points that debit took from that lot; `expired`
+    is, per lot, how many of its points expire entries took (the rest of what the lot lost
+    went to redemptions, donations, negative adjustments and voids of other credits).
+    """
+
+    taken: dict[int, dict[int, int]] = field(default_factory=dict)
+    expired: dict[int, int] = field(default_factory=dict)
+    remaining: dict[int, int] = field(default_factory=dict)
+
+
+def replay(member_id: int) -> Replay:
+    """Replay the member's entries in order with `post`'s rules: a credit opens its own lot
+    (except a void of a debit stored with remaining 0 and no expiry, whose points went back
+    to the lots that debit took them from); a debit takes from the entry it voids first,
+    then from open lots soonest expiry, then oldest. An expire entry takes from the
+    soonest-expiring open lot, which is the lot the expiry job named (it expires lots in
+    that order). Checks the result against the stored `remaining` of every lot: a mismatch
+    (the ledger was edited, or written by other rules) raises rather than guesses.
+
+    Call with the member locked (`lock_member`) so no entry is added meanwhile."""
+    rows = db.session.execute(
+        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.points, LedgerEntry.remaining,
+               LedgerEntry.expires_at, LedgerEntry.voids_entry_id)
+        .where(LedgerEntry.member_id == member_id).order_by(LedgerEntry.id)).all()
+    out = Replay()
+    left = out.remaining
+    heap: list[tuple[bool, datetime | None, int]] = []
+    queued: set[int] = set()
+    keys: dict[int, tuple[bool, datetime | None, int]] = {}
+
+    def credit(lot_id: int, points: int) -> None:
+        left[lot_id] = left.get(lot_id, 0) + points
+        if lot_id not in queued:
+            heapq.heappush(heap, keys[lot_id])
+            queued.add(lot_id)
+
+    def take(debit_id: int, kind: str, lot_id: int, points: int) -> None:
+        left[lot_id] -= points
+        got = out.taken.setdefault(debit_id, {})
+        got[lot_id] = got.get(lot_id, 0) + points
+        if kind == "expire":
+            out.expired[lot_id] = out.expired.get(lot_id, 0) + points
+
+    for entry_id, kind, points, remaining, expires_at, voids in rows:
+        keys[entry_id] = (expires_at is None, expires_at, entry_id)
+        if points > 0:
+            if (kind == "void" and voids is not None and remaining == 0
+                    and expires_at is None and voids in out.taken):
+                for lot_id, back in out.taken[voids].items():
+                    credit(lot_id, back)
+            else:
+                credit(entry_id, points)
+        elif points < 0:
+            need = -points
+            if kind == "void" and voids is not None and left.get(voids, 0) > 0:
+                first = min(left[voids], need)
+                take(entry_id, kind, voids, first)
+                need -= first
+            while need and heap:
+                lot_id = heap[0][2]
+                if left.get(lot_id, 0) == 0:
+                    heapq.heappop(heap)
+                    queued.discard(lot_id)
+                    continue
+                got = min(left[lot_id], need)
+                take(entry_id, kind, lot_id, got)
+                need -= got
+            if need:
+                _mismatch(member_id)
+    stored = {entry_id: remaining for entry_id, _, _, remaining, _, _ in rows}
+    if any(left.get(entry_id, 0) != remaining for entry_id, remaining in stored.items()):
+        _mismatch(member_id)
+    return out
+
+
+def _mismatch(member_id: int) -> None:
+    """The ledger does not replay to the lots stored: refuse rather than guess."""
+    raise Conflict(f"Member {member_id}'s lots do not match a replay of the ledger.",
+                   code="ledger_mismatch", status=500)
 
 
 def _event(member: Member, entry: LedgerEntry) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from app import validation as v
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.loyalty import bonuses, tiers
-from app.loyalty.ledger import SOURCES, VOIDABLE, Posting, lock_member, post
+from app.loyalty.ledger import SOURCES, VOIDABLE, Posting, lock_member, post, replay
 from app.loyalty.rules import MAX_AMOUNT, MAX_POINTS, decimal, integer, purchase_points, rules_of
 from app.models import Cause, LedgerEntry, Member, Merchant, Program, Reward
 from app.webhooks.operations import emit
@@ -126,8 +126,20 @@ def get_entry(merchant: Merchant, entry_id: int) -> LedgerEntry:
 
 
 def void(entry: LedgerEntry, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
-    """Reverse a transaction once: a voided redemption or donation returns its points,
-    a voided earn takes them back (only while the member still has them)."""
+    """Reverse a transaction once.
+
+    A voided redemption, donation or negative adjustment gives its points back to the lots
+    it took them from, so they keep the expiry they had (points whose lot has expired
+    meanwhile come back already due and leave again at the next expiry run).
+
+    A voided earn (bonus, positive adjustment) takes back its points, except those that
+    already expired: the expiry took them once. What is still in its lot comes out of
+    that lot; what was spent (redeemed, donated, adjusted away) comes out of the member's
+    other points. If the member has fewer points than that, the void is refused with
+    409 insufficient_points and changes nothing, as before: it never leaves the balance
+    below zero nor silently writes off the difference, and the merchant can void once the
+    points are back or record what they agree with the member as an adjustment.
+    The void's amount and qualifying figures always reverse the whole transaction."""
     data = v.validate(body, VOID_RULES)
     if entry.kind not in VOIDABLE:
         raise Conflict(f"A {entry.kind} transaction cannot be voided.", code="not_voidable")
@@ -136,8 +148,44 @@ def void(entry: LedgerEntry, body: dict[str, Any], key: str | None = None) -> Le
         raise Conflict(f"Transaction {entry.id} is already voided.", code="already_voided")
     details = _details(data, key)
     details["reason"] = details["reason"] or f"void of transaction {entry.id}"
+    return_to: list[tuple[LedgerEntry, int]] | None = None
+    if entry.points > 0:
+        taken_back, expired = _take_back(member, entry)
+        points = -taken_back
+        if expired and not data.get("reason"):
+            details["reason"] += f" ({expired} of its points had already expired)"
+    else:
+        points = -entry.points
+        return_to = _taken_from(member, entry)
     return post(member, Posting(
-        "void", -entry.points, amount=-entry.amount if entry.amount is not None else None,
+        "void", points,
+        amount=-entry.amount if entry.amount is not None else None,
         qualifying_points=-entry.qualifying_points,
         qualifying_amount=-Decimal(entry.qualifying_amount or 0), reward_id=entry.reward_id,
-        cause_id=entry.cause_id, voids_entry_id=entry.id, take_first=entry, **details))
+        cause_id=entry.cause_id, voids_entry_id=entry.id, take_first=entry,
+        return_to=return_to, **details))
+
+
+def _take_back(member: Member, credit: LedgerEntry) -> tuple[int, int]:
+    """(points a void of this credit takes back, points of it that already expired), with
+    the member locked; refuses (409) when the member cannot give the spent part back."""
+    lots = replay(member.id)
+    expired = lots.expired.get(credit.id, 0)
+    left = lots.remaining.get(credit.id, 0)
+    spent = credit.points - left - expired
+    if spent > member.points - left:
+        raise Conflict(
+            f"Transaction {credit.id} credited {credit.points} points: {left} are left, "
+            f"{expired} expired and {spent} were spent; the member has {member.points} "
+            f"points, {left + spent} are needed.", code="insufficient_points",
+            details={"balance": member.points, "needed": left + spent, "expired": expired})
+    return left + spent, expired
+
+
+def _taken_from(member: Member, debit: LedgerEntry) -> list[tuple[LedgerEntry, int]]:
+    """The lots this debit took its points from and how many from each (member locked)."""
+    taken = replay(member.id).taken.get(debit.id, {})
+    lots = {lot.id: lot for lot in db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.id.in_(list(taken)))
+        .execution_options(populate_existing=True))}
+    return [(lots[lot_id], points) for lot_id, points in sorted(taken.items())]
