@@ -102,8 +102,10 @@ class LedgerEntry(db.Model):  # type: ignore[name-defined,misc]
     """One append-only change of a member's points; the balance is the sum of `points`.
 
     Credits are lots: `remaining` is what is left of them after debits took points oldest
-    expiry first, and `expires_at` is when that remainder expires. The only column ever
-    updated after insert is `remaining`.
+    expiry first, and `expires_at` is when that remainder expires. The void of a debit is
+    the exception: it puts the points back into the lots they came from and is no lot
+    itself (remaining 0, no expiry). The only column ever updated after insert is
+    `remaining`.
     """
 
     __tablename__ = "ledger_entries"
