@@ -124,6 +124,11 @@ class Settings:
         default=16 * 1024,
         metadata={"doc": "Largest request body the PassKit web service accepts, in bytes."},
     )
+    WEBHOOK_ALLOW_PRIVATE: bool = field(
+        default=False,
+        metadata={"doc": "Allow webhook URLs on loopback/private addresses (tests, trusted "
+                         "networks)."},
+    )
     CELERY_BROKER_URL: str = field(
         default="",
         metadata={"doc": "Celery broker (e.g. redis://...). Empty: jobs run in the web process."},

@@ -76,14 +76,18 @@ def list_deliveries(webhook_id: int):  # type: ignore[no-untyped-def]
 
 
 _EVENTS = {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(ops.EVENTS)}}
+_URL = {"type": "string", "format": "uri",
+        "description": "An http:// or https:// URL on a public address: localhost and "
+                       "loopback, private, link-local or reserved IP addresses are refused "
+                       "(422), and a name resolving to one is not sent to."}
 OPENAPI_SCHEMAS = {
     "WebhookCreate": {"type": "object", "additionalProperties": False,
                       "required": ["url", "events"],
-                      "properties": {"url": {"type": "string", "format": "uri"},
-                                     "events": _EVENTS, "active": {"type": "boolean"}}},
+                      "properties": {"url": _URL, "events": _EVENTS,
+                                     "active": {"type": "boolean"}}},
     "WebhookUpdate": {"type": "object", "additionalProperties": False,
-                      "properties": {"url": {"type": "string", "format": "uri"},
-                                     "events": _EVENTS, "active": {"type": "boolean"}}},
+                      "properties": {"url": _URL, "events": _EVENTS,
+                                     "active": {"type": "boolean"}}},
     "Webhook": {"type": "object", "properties": {
         "id": {"type": "integer"}, "url": {"type": "string"}, "events": _EVENTS,
         "active": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
@@ -94,7 +98,12 @@ OPENAPI_SCHEMAS = {
         "id": {"type": "integer"}, "event": {"type": "string"},
         "state": {"type": "string", "enum": ["pending", "delivered", "failed"]},
         "attempts": {"type": "integer"}, "last_status": {"type": "integer", "nullable": True},
-        "last_error": {"type": "string"},
+        "last_error": {"type": "string", "description": "Why the last attempt failed, as a "
+                       "short category: 'HTTP <status>' (a 3xx included: redirects are not "
+                       "followed), 'timeout', 'connection refused', 'connection closed', "
+                       "'connection failed', 'TLS error', 'DNS lookup failed', "
+                       "'invalid HTTP response' or 'destination address not allowed' (the "
+                       "host resolves to a loopback, private or reserved address)."},
         "next_attempt_at": {"type": "string", "format": "date-time"},
         "delivered_at": {"type": "string", "format": "date-time", "nullable": True},
         "payload": {"type": "object"}}},

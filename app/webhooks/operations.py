@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
 
 from app import validation as v
@@ -15,17 +16,26 @@ from app.extensions import db
 from app.jobs import wake
 from app.models import Merchant, Webhook, WebhookDelivery
 from app.models.base import utcnow
+from app.webhooks.delivery import literal_host_blocked
 
 EVENTS = ("member.enrolled", "points.changed", "tier.changed", "reward.redeemed")
 SWEEP = "webhooks"
 
 
 def _url(name: str, value: Any) -> str:
-    """An http(s) URL."""
+    """An http(s) URL; not to localhost or a loopback/private/reserved IP address unless
+    WEBHOOK_ALLOW_PRIVATE (names are resolved and checked again when sending)."""
     value = v.text(2000)(name, value)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        scheme, host, _port = parts.scheme, parts.hostname, parts.port  # .port raises if bad
+    except ValueError:
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host:
         raise ValidationError(f"'{name}' must be an http:// or https:// URL.")
+    if not current_app.config["SETTINGS"].WEBHOOK_ALLOW_PRIVATE and literal_host_blocked(host):
+        raise ValidationError(f"'{name}' must not point at localhost or a loopback, private, "
+                              "link-local or reserved address.")
     return value
 
 
