@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from app import validation as v
 from app.errors import Conflict, NotFound, ValidationError
@@ -61,8 +62,8 @@ def enroll_member(program: Program, body: dict[str, Any]) -> Member:
 def get_member(merchant: Merchant, member_id: int) -> Member:
     """The merchant's member, or NotFound (also for another merchant's member)."""
     member = db.session.scalar(
-        select(Member).join(Program).where(Member.id == member_id,
-                                           Program.merchant_id == merchant.id))
+        select(Member).join(Program).options(contains_eager(Member.program))
+        .where(Member.id == member_id, Program.merchant_id == merchant.id))
     if member is None:
         raise NotFound(f"Member {member_id} not found.")
     return member

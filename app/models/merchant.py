@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
@@ -59,5 +59,6 @@ class ApiKey(db.Model):  # type: ignore[name-defined,misc]
     def find_active(cls, plain: str) -> ApiKey | None:
         """The active key row for a presented key, or None."""
         return db.session.scalar(
-            select(cls).where(cls.key_hash == cls.hash_key(plain), cls.revoked_at.is_(None))
+            select(cls).options(joinedload(cls.merchant))
+            .where(cls.key_hash == cls.hash_key(plain), cls.revoked_at.is_(None))
         )
