@@ -24,6 +24,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app from WALLETPASS_* settings, optionally overridden by test_config."""
     settings = Settings.from_env()
     for key, value in (test_config or {}).items():
+        if not hasattr(settings, key):
+            raise ValueError(f"Unknown setting {key!r} (see `walletpass settings`).")
         setattr(settings, key, value)
     settings.finalize()
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
