@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from app.errors import ValidationError
 
@@ -16,11 +16,14 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def text(max_len: int, *, required: bool = True) -> Validator:
-    """A string of at most max_len characters (non-empty when required)."""
+    """A string of at most max_len characters (non-empty when required), storable as UTF-8."""
 
     def check(name: str, value: Any) -> str:
         if not isinstance(value, str):
             raise ValidationError(f"'{name}' must be a string.")
+        if not storable(value):
+            raise ValidationError(f"'{name}' contains characters that are not allowed "
+                                  "(NUL or unpaired surrogates).")
         value = value.strip()
         if required and not value:
             raise ValidationError(f"'{name}' must not be empty.")
@@ -29,6 +32,33 @@ def text(max_len: int, *, required: bool = True) -> Validator:
         return value
 
     return check
+
+
+def storable(value: str) -> bool:
+    """Whether a string can be stored and sent as UTF-8 (no NUL, no lone surrogates)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@overload
+def whole_number(raw: str | None, name: str, default: int, low: int, high: int) -> int: ...
+@overload
+def whole_number(raw: str | None, name: str, default: None, low: int,
+                 high: int) -> int | None: ...
+def whole_number(raw: str | None, name: str, default: int | None, low: int,
+                 high: int) -> int | None:
+    """A query parameter as a whole number within [low, high] (ASCII digits only)."""
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 20) or not low <= int(raw) <= high:
+        raise ValidationError(f"Query parameter '{name}' must be a whole number from {low} "
+                              f"to {high}.")
+    return int(raw)
 
 
 def color(name: str, value: Any) -> str:

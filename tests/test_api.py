@@ -253,3 +253,26 @@ def test_design_change_moves_every_last_modified_forward(api: Api, app: Flask,
     from datetime import datetime
 
     assert datetime.fromisoformat(after) > before
+
+
+@pytest.mark.parametrize("translation", ["Giảm 10% còn %@", "%@ %@", "no placeholder"])
+def test_translations_that_would_break_passes_are_refused(api: Api, client: Any,
+                                                          program: dict[str, Any],
+                                                          member: dict[str, Any],
+                                                          translation: str) -> None:
+    resp = api.patch(f"/programs/{program['id']}",
+                     {"translations": {"vi": {"You now have %@ points": translation}}})
+    assert resp.status_code == 422
+    assert "%@" in error_of(resp)["message"]
+    assert client.get(member["links"]["apple"].removeprefix(BASE_URL)).status_code == 200
+
+
+@pytest.mark.parametrize("raw", ['{"name": "a\\u0000b", "template": "cafe"}',
+                                 '{"name": "a\\ud800b", "template": "cafe"}',
+                                 "[" * 100_000 + "]" * 100_000])
+def test_unstorable_or_absurd_json_is_a_clear_4xx(api: Api, app: Flask, raw: str) -> None:
+    resp = api.client.post("/api/v1/programs", data=raw, headers={
+        **api.headers, "Content-Type": "application/json"})
+    assert resp.status_code in (400, 422)
+    error_of(resp)
+    assert count(app, Program) == 0

@@ -672,3 +672,15 @@ def test_void_refuses_when_the_lots_do_not_replay(api: Api, app: Flask,
     resp = api.post(f"/transactions/{first['id']}/void")
     assert resp.status_code == 500 and resp.get_json()["error"]["code"] == "ledger_mismatch"
     assert entries(app) == before
+
+
+def test_balance_limit_and_odd_query_numbers(api: Api, app: Flask, program: dict[str, Any],
+                                             member: dict[str, Any]) -> None:
+    set_rules(api, program, points_per_unit="100000")
+    resp = earn(api, member["id"], {"amount": "30000"})  # 3e9 points: past 32 bits
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["code"] == "balance_limit"
+    assert member_row(app, member["id"]).points == 0
+    assert entries(app) == 0
+    for query in ("limit=%C2%B2", "before=%C2%B2", "limit=-1", "limit=abc"):
+        assert api.get(f"/members/{member['id']}/transactions?{query}").status_code == 422

@@ -8,6 +8,7 @@ import time
 import zipfile
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -243,3 +244,13 @@ def test_catalog_change_after_rapid_earns_is_not_answered_304(
     assert resp.status_code == 201, resp.get_json()
     again = dev.fetch(member["serial_number"], auth, since=held.headers["Last-Modified"])
     assert again.status_code == 200
+
+
+@pytest.mark.parametrize("tag", ["999999999999", "\u00b2", "-5", "1e9"])
+def test_foreign_tags_list_everything(app: Flask, client: FlaskClient,
+                                      member: dict[str, Any], tag: str) -> None:
+    dev = Device(client, pass_type_id(app))
+    assert dev.register(member["serial_number"], auth_token(app, member["id"])).status_code == 201
+    resp = dev.serials(tag)
+    assert resp.status_code == 200
+    assert resp.get_json()["serialNumbers"] == [member["serial_number"]]

@@ -49,7 +49,10 @@ def json_body() -> dict[str, Any]:
     if len(raw) > limit:
         raise DomainError(f"JSON bodies are limited to {limit} bytes.", code="too_large",
                           status=413)
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting: not a body we accept
+        body = None
     if body is None:
         raise DomainError("The body is not valid JSON.", code="invalid_json")
     if not isinstance(body, dict):

@@ -14,6 +14,7 @@ from app.members.operations import get_member
 from app.models import AppleDevice, AppleRegistration
 from app.programs.operations import get_program
 from app.updates import delivery
+from app.validation import whole_number
 
 
 def _iso(value: Any) -> str | None:
@@ -60,9 +61,9 @@ def stale_members(program_id: int):  # type: ignore[no-untyped-def]
     """Members whose devices have not fetched the latest pass within N minutes of the change."""
     program = get_program(g.merchant, program_id)
     default = current_app.config["SETTINGS"].STALE_MINUTES
-    minutes = delivery.parse_int(request.args.get("minutes"), "minutes", default, 1,
+    minutes = whole_number(request.args.get("minutes"), "minutes", default, 1,
                                  delivery.MAX_STALE_MINUTES)
-    limit = delivery.parse_int(request.args.get("limit"), "limit", 100, 1, delivery.MAX_LIMIT)
+    limit = whole_number(request.args.get("limit"), "limit", 100, 1, delivery.MAX_LIMIT)
     members = delivery.stale_members(program, minutes, limit)
     return {"program_id": program.id, "minutes": minutes, "members": members}
 

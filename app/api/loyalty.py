@@ -17,6 +17,7 @@ from app.loyalty import catalog, ledger, operations, rules, stamps, tiers
 from app.members.operations import get_member
 from app.models import LedgerEntry, Member, Program
 from app.programs.operations import design_changed, get_program
+from app.validation import whole_number
 
 Answer = tuple[dict[str, Any], int]
 
@@ -28,13 +29,7 @@ def optional_body() -> dict[str, Any]:
 
 def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     """An integer query parameter within bounds."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationError(f"Query parameter '{name}' must be a whole number from {low} "
-                              f"to {high}.")
-    return int(raw)
+    return whole_number(request.args.get(name), name, default, low, high)
 
 
 # --- earning rules -------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.errors import Conflict
+from app.errors import Conflict, ValidationError
 from app.extensions import db
 from app.loyalty.rules import rules_of
 from app.models import LedgerEntry, Member
@@ -62,9 +62,17 @@ def lock_member(member_id: int) -> Member:
     return member
 
 
+MAX_BALANCE = 2_000_000_000
+"""The largest balance a member can hold (points columns are 32-bit integers)."""
+
+
 def post(member: Member, posting: Posting, now: datetime | None = None) -> LedgerEntry:
     """Append one entry and apply it to the (locked) member's balance and lots."""
     now = now or utcnow()
+    if posting.points > MAX_BALANCE - member.points:  # 32-bit columns on every database
+        raise ValidationError(f"A balance may not exceed {MAX_BALANCE} points; this change "
+                              f"of {posting.points} would take it past that.",
+                              code="balance_limit")
     if member.points + posting.points < 0:
         raise Conflict(f"The member has {member.points} points; {-posting.points} are needed.",
                        code="insufficient_points",

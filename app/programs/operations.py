@@ -55,10 +55,12 @@ def _translations(name: str, value: Any) -> dict[str, dict[str, str]]:
                 isinstance(k, str) and isinstance(t, str) and len(t) <= 2000
                 for k, t in mapping.items()):
             raise ValidationError(f"'{name}.{lang}' must map texts to translated texts.")
-        for source, translated in mapping.items():
-            if "%@" in source and "%@" not in translated:
-                raise ValidationError(f"'{name}.{lang}': the translation of {source!r} "
-                                      "must keep the %@ placeholder.")
+        if not all(v.storable(k) and v.storable(t) for k, t in mapping.items()):
+            raise ValidationError(f"'{name}.{lang}' contains characters that are not allowed.")
+    try:
+        i18n.validate_overrides(value)  # the same check the pass builder makes
+    except ValueError as exc:
+        raise ValidationError(f"'{name}': {exc}") from None
     return value
 
 
@@ -155,7 +157,8 @@ def design_changed(program: Program) -> None:
 
     Every member's Last-Modified moves strictly forward (see bump_passes).
     """
-    program.design_version = (program.design_version or 1) + 1
+    # An SQL increment: two concurrent design changes make two versions, never one.
+    program.design_version = Program.design_version + 1
     program.updated_at = utcnow()
     bump_passes(db.session(), Member.program_id == program.id)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.errors import ValidationError
 from app.extensions import db
 from app.models import AppleDevice, AppleRegistration, Member, Program
 from app.models.base import utcnow
@@ -22,15 +21,6 @@ def member_devices(member: Member) -> list[tuple[AppleRegistration, AppleDevice]
         select(AppleRegistration, AppleDevice).join(AppleDevice)
         .where(AppleRegistration.member_id == member.id).order_by(AppleRegistration.id)).all()
     return [(reg, device) for reg, device in rows]
-
-
-def parse_int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
-    """A query parameter as an int within [low, high], or a validation error."""
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationError(f"'{name}' must be a whole number from {low} to {high}.")
-    return int(raw)
 
 
 def stale_members(program: Program, minutes: int, limit: int) -> list[dict[str, Any]]:

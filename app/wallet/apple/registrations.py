@@ -94,9 +94,12 @@ def unregister_device(library_id: str, member_id: int) -> None:
 
 def parse_tag(tag: str | None) -> datetime | None:
     """The time a lastUpdated tag stands for, or None for a missing or foreign tag."""
-    if not tag or not tag.isdigit() or len(tag) > 12:
+    if not tag or not (tag.isascii() and tag.isdigit()) or len(tag) > 12:
         return None
-    return datetime.fromtimestamp(int(tag), UTC)
+    try:
+        return datetime.fromtimestamp(int(tag), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def updated_serials(library_id: str, since: datetime | None) -> tuple[list[str], str] | None:
