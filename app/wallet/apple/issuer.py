@@ -23,6 +23,8 @@ from app.wallet.apple.signing import PassSigner, StaticBundle, make_static_bundl
 from app.wallet.content import card_content
 
 PKPASS_MIMETYPE = "application/vnd.apple.pkpass"
+MAX_BUNDLES = 512
+"""Static bundles kept per process (about 200 KB each): the most recently built win."""
 
 
 def load_signing_identity(settings: Settings, log: logging.Logger) -> SigningIdentity:
@@ -115,4 +117,6 @@ class PassIssuer:
                 self._bundles = {k: v for k, v in self._bundles.items()
                                  if k[0] != program.id or k[1] == program.design_version}
                 self._bundles[key] = bundle
+                while len(self._bundles) > MAX_BUNDLES:  # oldest first: dicts keep order
+                    self._bundles.pop(next(iter(self._bundles)))
         return bundle
