@@ -16,6 +16,7 @@ from app.wallet import templates
 from app.wallet.i18n import LANGUAGES, parse_strings, pass_strings_files
 from app.wallet.images import process_image
 from app.wallet.templates import (
+    MIN_CONTRAST,
     TEMPLATES_DIR,
     TemplateNotFound,
     contrast_ratio,
@@ -73,8 +74,8 @@ def test_template_has_every_key_with_the_right_type(name: str) -> None:
 def test_colours_are_readable(name: str) -> None:
     design = load_template(name)
     background = design["background_color"]
-    assert contrast_ratio(design["foreground_color"], background) >= 4.5
-    assert contrast_ratio(design["label_color"], background) >= 4.5
+    assert contrast_ratio(design["foreground_color"], background) >= MIN_CONTRAST == 4.5
+    assert contrast_ratio(design["label_color"], background) >= MIN_CONTRAST
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping
 
 LANGUAGES: tuple[str, ...] = ("en", "th", "zh-Hant", "vi", "ms")
 DEFAULT_LANGUAGE = "en"
-PLACEHOLDER = "%@"
 
 Overrides = Mapping[str, Mapping[str, str]]
 

@@ -83,12 +83,6 @@ class PassIssuer:
         """Where devices reach the PassKit web service (they append /v1/... themselves)."""
         return self.settings.BASE_URL + "/wallet"
 
-    def pass_json(self, program: Program, member: Member) -> dict:
-        """The pass.json dict for a member."""
-        return build_pass_json(program, member, pass_type_id=self.identity.pass_type_id,
-                               team_id=self.identity.team_id,
-                               web_service_url=self.web_service_url)
-
     def pkpass(self, member: Member) -> bytes:
         """The signed .pkpass bytes of a member's current card."""
         program = member.program
