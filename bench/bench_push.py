@@ -238,11 +238,12 @@ def _one_trial(app: Flask, member_id: int, token: str, arrived: dict[str, float]
     """Change one member's pass and wait (bounded) for its push."""
     from app.extensions import db
     from app.models import Member
+    from app.updates.changes import touch_pass
 
     with app.app_context():
         member = db.session.get(Member, member_id)
         member.points = (member.points or 0) + 1
-        member.touch_pass()
+        touch_pass(member)
         started = time.perf_counter()
         db.session.commit()
     deadline = started + 10

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Member, Program
+from app.updates.changes import touch_pass
 from tests.conftest import BASE_URL, Api
 
 
@@ -244,8 +245,8 @@ def test_design_change_moves_every_last_modified_forward(api: Api, app: Flask,
     with app.app_context():
         row = db.session.get(Member, member["id"])
         assert row is not None
-        row.touch_pass()
-        row.touch_pass()  # twice within a second: now one second ahead of the clock
+        touch_pass(row)
+        touch_pass(row)  # twice within a second: now one second ahead of the clock
         db.session.commit()
         before = row.pass_updated_at
     api.patch(f"/programs/{program['id']}", {"points_label": "Beans"})

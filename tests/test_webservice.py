@@ -17,6 +17,7 @@ from werkzeug.http import http_date
 from app.extensions import db
 from app.models import AppleDevice, AppleRegistration, Member
 from app.models.base import utcnow
+from app.updates.changes import touch_pass
 from tests.conftest import Api
 
 DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
@@ -74,7 +75,7 @@ def auth_token(app: Flask, member_id: int) -> str:
 def touch(app: Flask, member_id: int) -> None:
     """Change a member's pass (as an earn would) and commit."""
     with app.app_context():
-        db.session.get(Member, member_id).touch_pass()
+        touch_pass(db.session.get(Member, member_id))
         db.session.commit()
 
 

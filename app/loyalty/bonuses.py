@@ -15,7 +15,6 @@ from app.loyalty.ledger import Posting, lock_member, post
 from app.loyalty.rules import rules_of
 from app.models import LoyaltyRules, Member, Program
 from app.models.base import utcnow
-from app.webhooks.operations import emit
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 8
@@ -60,9 +59,6 @@ def on_enrolled(member: Member, referrer: Member | None) -> None:
     """Give a new (flushed) member a referral code, link their referrer, and the welcome bonus."""
     member.referral_code = new_referral_code()
     member.referred_by_id = referrer.id if referrer else None
-    emit(member.program.merchant_id, "member.enrolled", {
-        "member_id": member.id, "program_id": member.program_id, "email": member.email,
-        "external_id": member.external_id, "referred_by_id": member.referred_by_id})
     bonus = rules_of(member.program).welcome_bonus
     if bonus:
         post(member, Posting("bonus_welcome", bonus, source="system", reason="Welcome bonus"))

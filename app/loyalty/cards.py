@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.extensions import db
-from app.models.member import bump_passes
+from app.updates.changes import bump_passes
 
 
 def members_changed(*where: Any) -> None:

@@ -2,8 +2,8 @@
 
 Every change of points goes through `post`, which runs with the member row locked
 (`lock_member`), appends one entry, moves `Member.points` by the same amount, takes debits
-from the open lots soonest-expiring first, bumps the pass version and queues the
-points.changed webhook, all in the caller's transaction. So at every commit:
+from the open lots soonest-expiring first, bumps the pass version and records the
+points.changed event (app.outbox), all in the caller's transaction. So at every commit:
 `Member.points == sum(entry.points) == sum(entry.remaining)` and the balance is never < 0.
 
 Which lots a debit took its points from is not stored: the rules above are deterministic,
@@ -26,7 +26,8 @@ from app.extensions import db
 from app.loyalty.rules import rules_of
 from app.models import LedgerEntry, Member
 from app.models.base import utcnow
-from app.webhooks.operations import emit
+from app.outbox import record
+from app.updates.changes import touch_pass
 
 SOURCES = ("pos", "api", "system")
 VOIDABLE = ("earn", "redeem", "adjust", "donate", "bonus_welcome", "bonus_referral",
@@ -92,9 +93,10 @@ def post(member: Member, posting: Posting, now: datetime | None = None) -> Ledge
     db.session.add(entry)
     member.points += posting.points
     if posting.points:
-        member.touch_pass()
+        touch_pass(member)
     db.session.flush()
-    emit(member.program.merchant_id, "points.changed", _event(member, entry))
+    record(member.program.merchant_id, "points.changed", _event(member, entry),
+           member_id=member.id)
     return entry
 
 

@@ -14,7 +14,7 @@ from app.loyalty import bonuses, tiers
 from app.loyalty.ledger import SOURCES, VOIDABLE, Posting, lock_member, post, replay
 from app.loyalty.rules import MAX_AMOUNT, MAX_POINTS, decimal, integer, purchase_points, rules_of
 from app.models import Cause, LedgerEntry, Member, Merchant, Program, Reward
-from app.webhooks.operations import emit
+from app.outbox import record
 
 COMMON: dict[str, v.Validator] = {
     "reason": v.text(500, required=False),
@@ -74,9 +74,10 @@ def redeem(member: Member, body: dict[str, Any], key: str | None = None) -> Ledg
     entry = post(member, Posting("redeem", -points, reward_id=reward.id if reward else None,
                                  **_details(data, key)))
     if reward is not None:
-        emit(member.program.merchant_id, "reward.redeemed", {
+        record(member.program.merchant_id, "reward.redeemed", {
             "member_id": member.id, "program_id": member.program_id, "reward_id": reward.id,
-            "reward": reward.name, "points": points, "transaction_id": entry.id})
+            "reward": reward.name, "points": points, "transaction_id": entry.id},
+            member_id=member.id)
     return entry
 
 

@@ -22,7 +22,8 @@ from app.loyalty.cards import members_changed
 from app.loyalty.rules import add_months, decimal, plain, rules_of
 from app.models import LedgerEntry, Member, Merchant, Program, Tier
 from app.models.base import utcnow
-from app.webhooks.operations import emit
+from app.outbox import record
+from app.updates.changes import touch_pass
 
 RULES: dict[str, v.Validator] = {
     "name": v.text(100),
@@ -137,10 +138,11 @@ def _set_tier(member: Member, tier: Tier | None, now: datetime) -> None:
     previous = member.tier
     member.tier = tier
     member.tier_expires_at = _window_end(member, now) if tier is not None else None
-    member.touch_pass()
-    emit(member.program.merchant_id, "tier.changed", {
+    touch_pass(member)
+    record(member.program.merchant_id, "tier.changed", {
         "member_id": member.id, "program_id": member.program_id,
-        "from": previous.name if previous else None, "to": tier.name if tier else None})
+        "from": previous.name if previous else None, "to": tier.name if tier else None},
+        member_id=member.id)
 
 
 def _window_end(member: Member, now: datetime) -> datetime | None:

@@ -13,6 +13,7 @@ from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.loyalty import bonuses
 from app.models import Member, Merchant, Program
+from app.outbox import record
 from app.wallet import i18n
 
 
@@ -51,6 +52,10 @@ def enroll_member(program: Program, body: dict[str, Any]) -> Member:
     try:
         db.session.flush()
         bonuses.on_enrolled(member, referrer)
+        record(program.merchant_id, "member.enrolled", {
+            "member_id": member.id, "program_id": member.program_id, "email": member.email,
+            "external_id": member.external_id, "referred_by_id": member.referred_by_id},
+            member_id=member.id)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

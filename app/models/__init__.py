@@ -4,10 +4,11 @@ from app.models.device import AppleDevice, AppleRegistration
 from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
 from app.models.member import Member
 from app.models.merchant import ApiKey, Merchant
+from app.models.outbox import OutboxEvent
 from app.models.program import Program, ProgramImage
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = ["ApiKey", "AppleDevice", "AppleRegistration", "Member", "Merchant", "Program",
            "ProgramImage"]
-__all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "Reward", "Tier",
-            "Webhook", "WebhookDelivery"]
+__all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "OutboxEvent",
+            "Reward", "Tier", "Webhook", "WebhookDelivery"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, relationship
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.jobs import PASS_UPDATES, wake
 from app.models.base import UTCDateTime, utcnow, utcnow_seconds
 from app.models.program import Program
 
@@ -30,7 +29,11 @@ def new_token() -> str:
 
 
 class Member(db.Model):  # type: ignore[name-defined,misc]
-    """A customer enrolled in a program, and the state of their pass."""
+    """A customer enrolled in a program, and the state of their pass.
+
+    A change to what the pass shows goes through app.updates.changes.touch_pass (or
+    bump_passes), which bumps pass_version and wakes the update pipeline.
+    """
 
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("program_id", "email"),)
@@ -61,35 +64,3 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
 
     program: Mapped[Program] = relationship()
     tier: Mapped[Tier | None] = relationship("Tier")
-
-    def touch_pass(self, now: datetime | None = None) -> None:
-        """Mark the pass changed: bump its version and its whole-second Last-Modified time.
-
-        HTTP dates have one-second precision, so the new time is always at least one second
-        after the previous one; otherwise a device asking If-Modified-Since could miss an
-        update made within the same second.
-        """
-        now = (now or utcnow()).replace(microsecond=0)
-        previous = self.pass_updated_at.replace(microsecond=0) if self.pass_updated_at else None
-        if previous is not None and now <= previous:
-            now = previous + timedelta(seconds=1)
-        self.pass_version = (self.pass_version or 1) + 1
-        self.pass_updated_at = now
-        session = object_session(self)
-        if session is not None:
-            wake(session, PASS_UPDATES)
-
-
-def bump_passes(session: Session, *where: Any) -> None:
-    """Mark the passes of every member matching `where` changed, in one UPDATE.
-
-    Like touch_pass, each pass's Last-Modified moves strictly forward: to now, or one second
-    past the newest time among those passes when one was already changed within this second.
-    """
-    newest = session.scalar(select(func.max(Member.pass_updated_at)).where(*where))
-    stamp = utcnow_seconds()
-    if newest is not None and newest >= stamp:
-        stamp = newest.replace(microsecond=0) + timedelta(seconds=1)
-    session.execute(update(Member).where(*where).values(
-        pass_version=Member.pass_version + 1, pass_updated_at=stamp))
-    wake(session, PASS_UPDATES)

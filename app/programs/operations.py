@@ -12,8 +12,8 @@ from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Member, Merchant, Program, ProgramImage
 from app.models.base import utcnow
-from app.models.member import bump_passes
 from app.models.program import BARCODE_FORMATS
+from app.updates.changes import bump_passes
 from app.wallet import i18n, images, templates
 
 

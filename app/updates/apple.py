@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import logging
-import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, case, delete, or_, select, update
+from sqlalchemy import Integer, bindparam, case, delete, select, update
 
+from app import leases
 from app.config import Settings
 from app.extensions import db
 from app.models import AppleDevice, AppleRegistration, Member
 from app.models.base import utcnow
-from app.updates import register_channel
 from app.wallet.apple.apns import ApnsAnswer, Outcome, apns_client, classify
 
 log = logging.getLogger(__name__)
@@ -39,23 +38,13 @@ class Claim:
 
 def claim_batch(limit: int, lease: float) -> list[Claim]:
     """Reserve up to `limit` due registrations for this worker, in one short transaction."""
-    now = utcnow()
     R = AppleRegistration
     query = (select(R.id, R.device_id, AppleDevice.push_token, Member.pass_version,
                     R.registered_at, R.attempts)
              .join(Member, Member.id == R.member_id)
              .join(AppleDevice, AppleDevice.id == R.device_id)
-             .where(Member.pass_version > R.pushed_version,
-                    or_(R.next_attempt_at.is_(None), R.next_attempt_at <= now))
-             .limit(limit))
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=R)
-    claims = [Claim(*row) for row in db.session.execute(query).all()]
-    if claims:
-        db.session.execute(update(R).where(R.id.in_([c.reg_id for c in claims]))
-                           .values(next_attempt_at=now + timedelta(seconds=lease)))
-    db.session.commit()
-    return claims
+             .where(Member.pass_version > R.pushed_version, leases.due(R.next_attempt_at)))
+    return [Claim(*row) for row in leases.claim(query, R.next_attempt_at, lease, limit)]
 
 
 def push(claims: list[Claim]) -> dict[str, ApnsAnswer]:
@@ -124,12 +113,10 @@ def _failed_update() -> Any:
 def _failure(claim: Claim, answer: ApnsAnswer, outcome: Outcome, now: datetime,
              settings: Settings) -> dict[str, Any]:
     """Parameters that leave a failed push pending, with exponential back-off and jitter."""
-    delay = min(settings.PUSH_RETRY_MAX_SECONDS,
-                FIRST_RETRY.get(outcome, 5.0) * 2 ** min(claim.attempts, 16))
-    delay *= random.uniform(0.8, 1.2)
+    retry = leases.Backoff(first=5.0, cap=settings.PUSH_RETRY_MAX_SECONDS)
     reason = answer.reason or (answer.error or "")[:64] or None
     return {"b_id": claim.reg_id, "b_status": answer.status, "b_reason": reason,
-            "b_next": now + timedelta(seconds=delay)}
+            "b_next": retry.next_attempt(now, claim.attempts + 1, FIRST_RETRY.get(outcome))}
 
 
 def _drop_unregistered(items: list[tuple[Claim, ApnsAnswer]], now: datetime,
@@ -177,13 +164,14 @@ class AppleChannel:
 
     name = "apple"
 
+    def batch_size(self, settings: Settings) -> int:
+        """Registrations per batch: PUSH_BATCH_SIZE."""
+        return int(settings.PUSH_BATCH_SIZE)
+
     def run_batch(self, settings: Settings) -> int:
         """Claim a batch, push it (no transaction open), record the answers."""
-        claims = claim_batch(settings.PUSH_BATCH_SIZE, settings.PUSH_LEASE_SECONDS)
+        claims = claim_batch(self.batch_size(settings), settings.PUSH_LEASE_SECONDS)
         if claims:
             record(claims, push(claims), settings)
         return len(claims)
-
-
-register_channel(AppleChannel())
 

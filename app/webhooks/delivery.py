@@ -41,6 +41,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.leases import Backoff
 from app.models import WebhookDelivery
 from app.models.base import utcnow
 
@@ -50,6 +51,7 @@ REQUEST_DEADLINE = 10.0  # a whole attempt (DNS, connect, send, status and heade
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
+RETRY = Backoff(first=BACKOFF_BASE.total_seconds(), cap=BACKOFF_CAP.total_seconds())
 USER_AGENT = "walletpass-webhooks/1"
 ERR_NOT_ALLOWED = "destination address not allowed"
 
@@ -316,8 +318,9 @@ def prepare(delivery: WebhookDelivery) -> Request:
 
 
 def backoff(attempts: int) -> timedelta:
-    """How long to wait after the n-th failed attempt: 30 s, 1 min, 2 min, ... up to 6 h."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    """How long to wait after the n-th failed attempt: 30 s, 1 min, 2 min, ... up to 6 h
+    (each actual wait is spread by the jitter of RETRY)."""
+    return timedelta(seconds=RETRY.delay(attempts))
 
 
 def record(delivery: WebhookDelivery, outcome: Outcome) -> None:
@@ -332,4 +335,4 @@ def record(delivery: WebhookDelivery, outcome: Outcome) -> None:
     elif delivery.attempts >= MAX_ATTEMPTS:
         delivery.state = "failed"
     else:
-        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.next_attempt_at = RETRY.next_attempt(now, delivery.attempts)

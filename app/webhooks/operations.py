@@ -1,9 +1,10 @@
-"""Registering webhooks and recording events in the outbox: plain functions."""
+"""Registering webhooks (plain functions), and the webhook channel of the outbox."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,7 +15,7 @@ from app import validation as v
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.jobs import wake
-from app.models import Merchant, Webhook, WebhookDelivery
+from app.models import Merchant, OutboxEvent, Webhook, WebhookDelivery
 from app.models.base import utcnow
 from app.webhooks.delivery import literal_host_blocked
 
@@ -101,20 +102,30 @@ def list_deliveries(hook: Webhook, limit: int = 50) -> list[WebhookDelivery]:
         .order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
-def emit(merchant_id: int, event: str, data: dict[str, Any]) -> int:
-    """Queue an event for every active webhook subscribed to it, in the current transaction."""
-    hooks = db.session.scalars(select(Webhook).where(Webhook.merchant_id == merchant_id,
-                                                     Webhook.active.is_(True))).all()
-    now = utcnow()
-    count = 0
-    for hook in hooks:
-        if event not in hook.events:
-            continue
-        payload = {"id": uuid.uuid4().hex, "event": event, "created_at": now.isoformat(),
-                   "data": data}
-        db.session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=payload,
-                                       next_attempt_at=now))
-        count += 1
-    if count:
-        wake(db.session(), SWEEP)
-    return count
+class WebhookChannel:
+    """The outbox channel of webhooks: one delivery per event and subscribed endpoint."""
+
+    name = "webhooks"
+
+    def fan_out(self, events: Sequence[OutboxEvent]) -> int:
+        """Queue a delivery of each event to every active webhook of its merchant that is
+        subscribed to it and was registered by the time it happened."""
+        merchants = {e.merchant_id for e in events}
+        hooks = db.session.scalars(select(Webhook).where(Webhook.merchant_id.in_(merchants),
+                                                         Webhook.active.is_(True))
+                                   .order_by(Webhook.id)).all()
+        now = utcnow()
+        count = 0
+        for event in events:
+            for hook in hooks:
+                if (hook.merchant_id != event.merchant_id or event.event_type not in hook.events
+                        or hook.created_at > event.created_at):
+                    continue
+                payload = {"id": uuid.uuid4().hex, "event": event.event_type,
+                           "created_at": event.created_at.isoformat(), "data": event.payload}
+                db.session.add(WebhookDelivery(webhook_id=hook.id, event=event.event_type,
+                                               payload=payload, next_attempt_at=now))
+                count += 1
+        if count:
+            wake(db.session(), SWEEP)
+        return count

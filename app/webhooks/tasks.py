@@ -18,12 +18,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from app import jobs
+from app import jobs, leases
 from app.extensions import db
 from app.models import WebhookDelivery
 from app.models.base import utcnow
+from app.outbox.tasks import relay
 from app.webhooks.delivery import REQUEST_DEADLINE, Outcome, Request, post, prepare, record
 from app.webhooks.operations import SWEEP
 
@@ -37,7 +38,9 @@ assert LEASE.total_seconds() > 2 * (BUDGET_SECONDS + REQUEST_DEADLINE)
 @jobs.sweep(SWEEP, every=10)
 def deliver_due_webhooks() -> int:
     """Send due pending deliveries (at most BATCH, within the time budget) once each;
-    returns how many were attempted."""
+    returns how many were attempted. New outbox events are relayed first, so an event
+    never waits for the outbox sweep."""
+    relay()
     stop_at = time.monotonic() + BUDGET_SECONDS
     allow_private = bool(current_app.config["SETTINGS"].WEBHOOK_ALLOW_PRIVATE)
     now = utcnow()
@@ -81,14 +84,8 @@ def deliver_due_webhooks() -> int:
 def _claim(delivery_id: int) -> Request | None:
     """Take a delivery for LEASE (a conditional UPDATE, so two workers never both send) and
     build its signed request; None when another worker took it or it is gone."""
-    now = utcnow()
-    result = db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.state == "pending",
-               WebhookDelivery.next_attempt_at <= now)
-        .values(next_attempt_at=now + LEASE))
-    db.session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not leases.claim_one(WebhookDelivery.next_attempt_at, delivery_id,
+                            LEASE.total_seconds(), WebhookDelivery.state == "pending"):
         return None
     try:
         delivery = db.session.get(WebhookDelivery, delivery_id)
@@ -103,11 +100,8 @@ def _claim(delivery_id: int) -> Request | None:
 
 def _release(delivery_id: int) -> None:
     """Make a claimed but unsent delivery due again at once."""
-    db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.state == "pending")
-        .values(next_attempt_at=utcnow()))
-    db.session.commit()
+    leases.release(WebhookDelivery.next_attempt_at, delivery_id,
+                   WebhookDelivery.state == "pending")
 
 
 def _record(delivery_id: int, outcome: Outcome) -> None:
