@@ -310,6 +310,7 @@ def test_member_devices_api(app: Flask, client: FlaskClient, api: Api, other_api
     assert resp.status_code == 200
     body = resp.get_json()
     [dev] = body["devices"]
+    assert dev["channel"] == dev["wallet"] == "apple"
     assert len(dev["device"]) == 16 and phone.library_id not in resp.text
     assert dev["push_token_hint"] == phone.push_token[:8] and phone.push_token not in resp.text
     assert dev["push_status"] == 200 and dev["pushed_version"] == body["pass_version"]
@@ -341,6 +342,7 @@ def test_stale_members_api(app: Flask, client: FlaskClient, api: Api, other_api:
     assert resp.status_code == 200
     assert [m["id"] for m in resp.get_json()["members"]] == [stale]
     assert resp.get_json()["members"][0]["stale_devices"] == 1
+    assert resp.get_json()["members"][0]["channel"] == "apple"
     everyone = api.get(f"/programs/{program['id']}/stale-members?minutes=120").get_json()
     assert everyone["members"] == []
     assert recent not in [m["id"] for m in everyone["members"]]
@@ -348,3 +350,85 @@ def test_stale_members_api(app: Flask, client: FlaskClient, api: Api, other_api:
         assert api.get(f"/programs/{program['id']}/stale-members?minutes={bad}"
                        ).status_code == 422
     assert other_api.get(f"/programs/{program['id']}/stale-members").status_code == 404
+
+
+# --- channels: one registration each, taking turns within a sweep ---------------------------
+
+
+class BackloggedChannel:
+    """A second channel that always has a full batch waiting and is slow to deliver it."""
+
+    name = "backlogged"
+
+    def __init__(self, seconds_per_batch: float) -> None:
+        self.seconds_per_batch = seconds_per_batch
+        self.batches = 0
+        self.apple_pushes_seen: list[int] = []
+
+    def batch_size(self, settings: Any) -> int:
+        """A small batch."""
+        return 10
+
+    def run_batch(self, settings: Any) -> int:
+        """Take a while, and claim a full batch every time (the backlog never ends)."""
+        time.sleep(self.seconds_per_batch)
+        self.batches += 1
+        return 10
+
+
+@pytest.fixture
+def backlogged_first() -> Any:
+    """Register a backlogged channel, with its turn before Apple's; removed afterwards."""
+    from app.updates import CHANNELS, register_channel
+
+    before = dict(CHANNELS)
+    channel = BackloggedChannel(0.05)
+    CHANNELS.clear()
+    register_channel(channel)  # adding a channel is this one call
+    CHANNELS.update(before)
+    yield channel
+    CHANNELS.clear()
+    CHANNELS.update(before)
+
+
+def test_a_backlogged_channel_does_not_starve_another(
+        app: Flask, api: Api, apns: Any, program: dict[str, Any], backlogged_first: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.updates import CHANNELS, pipeline
+
+    assert list(CHANNELS) == ["backlogged", "apple"]
+    ids = enroll(api, program, 7)
+    tokens = add_devices(app, ids)
+    api.patch(f"/programs/{program['id']}", {"background_color": "#abcdef"})
+    monkeypatch.setattr(pipeline, "SWEEP_BUDGET", 1.5)
+    app.config["SETTINGS"].PUSH_BATCH_SIZE = 2  # Apple needs 4 batches for its 7 devices
+    started = time.monotonic()
+    claimed = sweep(app)
+    elapsed = time.monotonic() - started
+    assert sorted(apns.tokens()) == sorted(tokens.values())  # every Apple device, this sweep
+    assert lagging(app) == 0
+    assert backlogged_first.batches >= 4  # both channels had their turns
+    assert claimed == 7 + 10 * backlogged_first.batches
+    assert 1.4 <= elapsed < 5  # the backlog kept the sweep busy until its budget ran out
+
+
+def test_a_failing_channel_is_skipped_for_the_sweep(
+        app: Flask, api: Api, apns: Any, program: dict[str, Any], backlogged_first: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(settings: Any) -> int:
+        raise RuntimeError("remote service down")
+
+    monkeypatch.setattr(backlogged_first, "run_batch", broken)
+    ids = enroll(api, program, 3)
+    tokens = add_devices(app, ids)
+    api.patch(f"/programs/{program['id']}", {"background_color": "#abcdef"})
+    assert sweep(app) == 3
+    assert sorted(apns.tokens()) == sorted(tokens.values())
+
+
+def test_the_sweep_registers_its_channels_in_one_place() -> None:
+    import app.updates.pipeline  # noqa: F401  (imports app.updates.channels)
+    from app.updates import CHANNELS
+    from app.updates.apple import AppleChannel
+
+    assert list(CHANNELS) == ["apple"] and isinstance(CHANNELS["apple"], AppleChannel)

@@ -35,7 +35,8 @@ def device_alias(library_id: str) -> str:
 def device_json(reg: AppleRegistration, device: AppleDevice, version: int) -> dict[str, Any]:
     """One registered device and what was delivered to it (the push token is not shown)."""
     return {
-        "id": reg.id, "wallet": "apple", "device": device_alias(device.library_id),
+        "id": reg.id, "channel": "apple", "wallet": "apple",
+        "device": device_alias(device.library_id),
         "push_token_hint": device.push_token[:8],
         "registered_at": _iso(reg.created_at), "last_registered_at": _iso(reg.registered_at),
         "pushed_version": reg.pushed_version, "pushed_at": _iso(reg.pushed_at),
@@ -72,7 +73,11 @@ _TS = {"type": "string", "format": "date-time", "nullable": True}
 _INT = {"type": "integer", "nullable": True}
 OPENAPI_SCHEMAS = {
     "Device": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "wallet": {"type": "string", "enum": ["apple"]},
+        "id": {"type": "integer"},
+        "channel": {"type": "string", "description": "The update channel that delivers "
+                                                     "to this device, e.g. apple."},
+        "wallet": {"type": "string", "description": "Same as channel (kept for clients "
+                                                    "written before channels)."},
         "device": {"type": "string", "description": "A per-merchant alias of the device"},
         "push_token_hint": {"type": "string", "description": "First 8 characters only."},
         "registered_at": _TS, "last_registered_at": _TS,
@@ -93,6 +98,9 @@ OPENAPI_SCHEMAS = {
         "program_id": {"type": "integer"}, "minutes": {"type": "integer"},
         "members": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "serial_number": {"type": "string"},
+            "channel": {"type": "string", "description": "The update channel whose devices "
+                                                         "are behind (one entry per member "
+                                                         "and channel)."},
             "pass_version": {"type": "integer"},
             "pass_updated_at": {"type": "string", "format": "date-time"},
             "stale_devices": {"type": "integer"}, "last_pushed_at": _TS}}}}},

@@ -1,4 +1,7 @@
-"""Delivery state: what each device of a card was pushed and fetched, and who is stale."""
+"""Delivery state: what each device of a card was pushed and fetched, and who is stale.
+
+Every answer names its channel ("apple"; Google's objects join these lists as "google").
+"""
 
 from __future__ import annotations
 
@@ -34,6 +37,6 @@ def stale_members(program: Program, minutes: int, limit: int) -> list[dict[str, 
         .where(Member.program_id == program.id, Member.pass_updated_at <= cutoff, behind)
         .group_by(Member.id, Member.serial_number, Member.pass_version, Member.pass_updated_at)
         .order_by(Member.pass_updated_at, Member.id).limit(limit)).all()
-    return [{"id": r[0], "serial_number": r[1], "pass_version": r[2],
+    return [{"id": r[0], "serial_number": r[1], "channel": "apple", "pass_version": r[2],
              "pass_updated_at": r[3].isoformat(), "stale_devices": r[4],
              "last_pushed_at": r[5].isoformat() if r[5] else None} for r in rows]
