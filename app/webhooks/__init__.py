@@ -1,1 +1,1 @@
-"""Merchant webhooks: an outbox written with each event, delivered by a sweep."""
+"""Merchant webhooks: a channel of the outbox (app/outbox), delivered by a sweep."""
