@@ -230,16 +230,14 @@ def _font(key: str, size: int, bold: bool) -> ImageFont.FreeTypeFont:
     font = ImageFont.truetype(face.path, size, index=face.index,
                               layout_engine=ImageFont.Layout.RAQM)
     if face.variable:
-        axes = font.get_variation_axes()
         font.set_variation_by_axes([
-            (700.0 if bold else 400.0) if _axis_name(a) in ("weight", "wght") else a["default"]
-            for a in axes])
+            (700.0 if bold else 400.0) if _axis_name(axis["name"]) in ("weight", "wght")
+            else float(axis["default"] or 0) for axis in font.get_variation_axes()])
     return font
 
 
-def _axis_name(axis: dict) -> str:  # type: ignore[type-arg]
+def _axis_name(name: object) -> str:
     """A variation axis name as lower-case text."""
-    name = axis["name"]
     return (name.decode("ascii", "replace") if isinstance(name, bytes) else str(name)).lower()
 
 
