@@ -72,6 +72,7 @@ from app.api import (  # noqa: E402,F401  (routes register on bp)
     loyalty,
     members,
     openapi,
+    posters,
     programs,
     webhooks,
 )

@@ -1,0 +1,1 @@
+"""Getting the card to customers: signup links, in-store QR posters."""
