@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from app.config import Settings
+from app.links import apple_web_service_url
 from app.loyalty.stamps import ART_KIND as STAMP_ART_KIND
 from app.loyalty.stamps import StampRow, strip_files
 from app.models import Member, Program
@@ -81,7 +82,7 @@ class PassIssuer:
     @property
     def web_service_url(self) -> str:
         """Where devices reach the PassKit web service (they append /v1/... themselves)."""
-        return self.settings.BASE_URL + "/wallet"
+        return apple_web_service_url(self.settings)
 
     def pkpass(self, member: Member) -> bytes:
         """The signed .pkpass bytes of a member's current card."""
