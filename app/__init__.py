@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from app.config import Settings
+from app.config import Settings, legacy_data_notice
 from app.errors import register_error_handlers
 from app.extensions import db, migrate
 
@@ -57,6 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings.finalize()
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=settings.LOG_LEVEL)
+    notice = legacy_data_notice(settings.DATA_DIR)
+    if notice:
+        logging.getLogger(__name__).warning(notice)
 
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseId  # before any route is added
