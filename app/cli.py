@@ -81,20 +81,26 @@ def ensure_schema() -> None:
 def schema_is_current() -> bool:
     """Whether the database is already at every migration head (a cheap check, no lock)."""
     from alembic.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     from app.extensions import db
 
-    config = current_app.extensions["migrate"].migrate.get_config()
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+    heads = _migration_heads(current_app.extensions["migrate"].directory)
     chatty = logging.getLogger("alembic.runtime.migration")  # logs its dialect at INFO
     level = chatty.level
     chatty.setLevel(logging.WARNING)
     try:
         with db.engine.connect() as conn:
-            return set(MigrationContext.configure(conn).get_current_heads()) == heads
+            return frozenset(MigrationContext.configure(conn).get_current_heads()) == heads
     finally:
         chatty.setLevel(level)
+
+
+@functools.cache
+def _migration_heads(directory: str) -> frozenset[str]:
+    """The head revisions of the migration scripts in a folder (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(directory).get_heads())
 
 
 def with_database(command: Callable[..., Any]) -> Callable[..., Any]:
