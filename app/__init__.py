@@ -12,12 +12,39 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
-from app.config import Settings
+from app.config import Settings, legacy_data_notice
 from app.errors import register_error_handlers
 from app.extensions import db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; SQLite's is 2**63 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: a number a database id column can hold, else 404.
+
+    The bound is in the regex, not only in to_python: Werkzeug checks a rule's methods
+    before converting, so a value refused late would turn into a misleading 405.
+    """
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+        self.regex = digits_up_to(self.max if self.max is not None else MAX_ID)
+
+
+def digits_up_to(limit: int) -> str:
+    """A regex matching the decimal numbers 0..limit (shorter numbers may have leading zeros)."""
+    text = str(limit)
+    options = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        if digit != "0":
+            rest = len(text) - i - 1
+            options.append(f"{text[:i]}[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    options.append(text)
+    return "(?:" + "|".join(options) + ")"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,8 +57,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings.finalize()
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=settings.LOG_LEVEL)
+    notice = legacy_data_notice(settings.DATA_DIR)
+    if notice:
+        logging.getLogger(__name__).warning(notice)
 
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.SECRET_KEY or _stored_secret(Path(settings.DATA_DIR)),

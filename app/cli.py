@@ -1,15 +1,26 @@
-"""The `walletpass` command: serve, create-merchant, dev-certs, settings, db (migrations)."""
+"""The `walletpass` command: serve, merchants and API keys, dev-certs, settings, db (migrations).
+
+Commands that use the database bring it up to date first (Alembic upgrade under the data
+folder's start-up lock, so processes starting at once migrate one after the other).
+`walletpass --help` builds no app and so creates no folder or file.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate.cli import db as db_group
 
 from app.config import Settings
+from app.errors import DomainError
 
 
 def _create_app() -> Flask:
@@ -19,36 +30,99 @@ def _create_app() -> Flask:
 
     try:
         return create_app()
-    except (CertificateError, ValueError) as exc:
+    except (CertificateError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+class WalletpassGroup(FlaskGroup):
+    """Flask's command group, listing its commands without building the app."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The service's commands (FlaskGroup would build the app just to list them)."""
+        return sorted(self.commands)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run a command; domain and database failures print as one line, not a traceback."""
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        except OperationalError as exc:
+            raise click.ClickException(f"The database cannot be used: {exc.orig}") from None
+
+
+@click.group(cls=WalletpassGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False)
 def main() -> None:
     """walletpass: loyalty cards on Apple Wallet and Google Wallet."""
 
 
 def register_commands(app: Flask) -> None:
-    """Attach the service's commands to the app's CLI."""
-    app.cli.add_command(serve)
-    app.cli.add_command(create_merchant)
-    app.cli.add_command(dev_certs)
-    app.cli.add_command(settings_cmd)
-    app.cli.add_command(sweep_cmd)
-    app.cli.add_command(worker_cmd)
+    """Attach the service's commands to the app's CLI (as `flask` and test runners see it)."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def ensure_schema() -> None:
+    """Bring the current app's database to the newest migration, one process at a time."""
+    from flask_migrate import upgrade
+
+    from app import startup_lock
+
+    if schema_is_current():
+        return
+    settings = current_app.config["SETTINGS"]
+    with startup_lock(Path(settings.DATA_DIR)):
+        upgrade(revision="heads")
+
+
+def schema_is_current() -> bool:
+    """Whether the database is already at every migration head (a cheap check, no lock)."""
+    from alembic.migration import MigrationContext
+
+    from app.extensions import db
+
+    heads = _migration_heads(current_app.extensions["migrate"].directory)
+    chatty = logging.getLogger("alembic.runtime.migration")  # logs its dialect at INFO
+    level = chatty.level
+    chatty.setLevel(logging.WARNING)
+    try:
+        with db.engine.connect() as conn:
+            return frozenset(MigrationContext.configure(conn).get_current_heads()) == heads
+    finally:
+        chatty.setLevel(level)
+
+
+@functools.cache
+def _migration_heads(directory: str) -> frozenset[str]:
+    """The head revisions of the migration scripts in a folder (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(directory).get_heads())
+
+
+def with_database(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command in the app context, on a database brought up to date first."""
+
+    @with_appcontext
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ensure_schema()
+        return command(*args, **kwargs)
+
+    return wrapper
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@with_appcontext
+@with_database
 def serve(host: str, port: int) -> None:
     """Migrate the database and serve the app (with the embedded worker)."""
-    from flask_migrate import upgrade
     from werkzeug.serving import run_simple
 
-    upgrade(revision="heads")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app.config["SETTINGS"]
     if "WALLETPASS_BASE_URL" not in os.environ:
@@ -68,7 +142,7 @@ def _start_worker(app: Flask) -> None:
 
 
 @click.command("sweep")
-@with_appcontext
+@with_database
 def sweep_cmd() -> None:
     """Run every background sweep once (pushes, deliveries, expiry) and exit."""
     from app.jobs import SWEEPS, import_sweeps, run_sweep_now
@@ -79,7 +153,7 @@ def sweep_cmd() -> None:
 
 
 @click.command("worker")
-@with_appcontext
+@with_database
 def worker_cmd() -> None:
     """Run the background sweeps in this process (beside gunicorn, when there is no Celery)."""
     import signal
@@ -108,18 +182,88 @@ def worker_cmd() -> None:
 @click.command("create-merchant")
 @click.option("--name", required=True, help="The merchant's business name.")
 @click.option("--email", required=True, help="The merchant's contact email.")
-@with_appcontext
+@with_database
 def create_merchant(name: str, email: str) -> None:
     """Create a merchant and print a new API key on the last line."""
     from app.extensions import db
-    from app.models import ApiKey, Merchant
+    from app.merchants import operations
 
-    merchant = Merchant(name=name.strip(), email=email.strip().lower())
-    row, plain = ApiKey.issue(merchant)
-    db.session.add_all([merchant, row])
+    merchant, plain = operations.create_merchant(name, email)
     db.session.commit()
     click.echo(f"Created merchant {merchant.id} ({merchant.name}). API key (shown once):")
     click.echo(plain)
+
+
+@click.command("list-merchants")
+@with_database
+def list_merchants() -> None:
+    """List every merchant: id, name, e-mail and number of active API keys."""
+    from app.merchants import operations
+
+    rows = operations.merchants_with_key_counts()
+    if not rows:
+        click.echo("No merchants yet: `walletpass create-merchant --name ... --email ...`.")
+    for merchant, keys in rows:
+        click.echo(f"{merchant.id}\t{merchant.name}\t{merchant.email}\t{keys} active key(s)")
+
+
+@click.command("list-api-keys")
+@click.option("--merchant", "merchant_id", required=True, type=int, help="The merchant's id.")
+@with_database
+def list_api_keys(merchant_id: int) -> None:
+    """List a merchant's API keys: id, first characters, created, last used, revoked."""
+    from app.merchants import operations
+
+    for key in operations.merchant_keys(operations.get_merchant(merchant_id)):
+        state = f"revoked {_when(key.revoked_at)}" if key.revoked_at else "active"
+        click.echo(f"{key.id}\t{key.hint}...\tcreated {_when(key.created_at)}\t"
+                   f"last used {_when(key.last_used_at)}\t{state}")
+
+
+def _when(moment: Any) -> str:
+    """A timestamp to the minute, or 'never'."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "never"
+
+
+@click.command("create-api-key")
+@click.option("--merchant", "merchant_id", required=True, type=int, help="The merchant's id.")
+@with_database
+def create_api_key(merchant_id: int) -> None:
+    """Issue another API key for a merchant and print it on the last line (shown once)."""
+    from app.extensions import db
+    from app.merchants import operations
+
+    row, plain = operations.issue_key(operations.get_merchant(merchant_id))
+    db.session.commit()
+    click.echo(f"Created API key {row.id} for merchant {merchant_id} (shown once):")
+    click.echo(plain)
+
+
+@click.command("rotate-api-key")
+@click.argument("key_id", type=int)
+@with_database
+def rotate_api_key(key_id: int) -> None:
+    """Revoke API key KEY_ID and print its replacement on the last line (shown once)."""
+    from app.extensions import db
+    from app.merchants import operations
+
+    row, plain = operations.rotate_key(key_id)
+    db.session.commit()
+    click.echo(f"Revoked API key {key_id}; its replacement is key {row.id} (shown once):")
+    click.echo(plain)
+
+
+@click.command("revoke-api-key")
+@click.argument("key_id", type=int)
+@with_database
+def revoke_api_key(key_id: int) -> None:
+    """Revoke API key KEY_ID: requests with it are refused from now on."""
+    from app.extensions import db
+    from app.merchants import operations
+
+    operations.revoke_key(key_id)
+    db.session.commit()
+    click.echo(f"Revoked API key {key_id}.")
 
 
 @click.command("dev-certs")
@@ -146,3 +290,10 @@ def settings_cmd(markdown: bool) -> None:
             click.echo(f"| `{var}` | `{default}` | {doc} |".replace("``", "(empty)"))
         else:
             click.echo(f"{var}={default}\n    {doc}")
+
+
+COMMANDS = [serve, worker_cmd, sweep_cmd, create_merchant, list_merchants, list_api_keys,
+            create_api_key, rotate_api_key, revoke_api_key, dev_certs, settings_cmd]
+for _command in COMMANDS:
+    main.add_command(_command)
+main.add_command(db_group)

@@ -10,9 +10,43 @@ from typing import Any
 PREFIX = "WALLETPASS_"
 
 
+APP_NAME = "walletpass"
+DATA_DIR_DEFAULT_DOC = "$XDG_DATA_HOME/walletpass (else ~/.local/share/walletpass)"
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder: $XDG_DATA_HOME/walletpass, else ~/.local/share/walletpass."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec says to ignore a relative value
+        base = str(Path.home() / ".local" / "share")
+    return Path(base) / APP_NAME
+
+
+def legacy_data_dir() -> Path | None:
+    """./data of the working directory, when it holds a database and the new home does not.
+
+    Before the per-user default the data folder was ./data of whatever folder the command
+    ran in; an install with its data there keeps finding it (and is told how to move it).
+    """
+    old = Path.cwd() / "data"
+    if (old / "walletpass.db").is_file() and not (user_data_dir() / "walletpass.db").exists():
+        return old
+    return None
+
+
+def legacy_data_notice(data_dir: str) -> str | None:
+    """One line telling how to move data found in the old place, when that is in use."""
+    old = legacy_data_dir()
+    if old is None or Path(data_dir) != old or PREFIX + "DATA_DIR" in os.environ:
+        return None
+    return (f"Using the data in {old} (the old default); move it to the new default with "
+            f"`mkdir -p {user_data_dir().parent} && mv {old} {user_data_dir()}`, or set "
+            f"{PREFIX}DATA_DIR={old}.")
+
+
 def _default_data_dir() -> str:
-    """The data folder used when WALLETPASS_DATA_DIR is not set."""
-    return str(Path.cwd() / "data")
+    """The data folder used when WALLETPASS_DATA_DIR is not set (not the working directory)."""
+    return str(legacy_data_dir() or user_data_dir())
 
 
 @dataclass
@@ -173,7 +207,7 @@ class Settings:
         """(variable, default, meaning) of every setting, for `walletpass settings`."""
         rows = []
         for f in fields(cls):
-            default = "<current folder>/data" if f.name == "DATA_DIR" else str(f.default)
+            default = DATA_DIR_DEFAULT_DOC if f.name == "DATA_DIR" else str(f.default)
             rows.append((PREFIX + f.name, default, f.metadata.get("doc", "")))
         return rows
 

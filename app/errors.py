@@ -1,12 +1,14 @@
-"""Domain errors and the one place that turns them into JSON error answers."""
+"""Domain errors and the one place that turns them into error answers (JSON or HTML)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Response as BaseResponse
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,9 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+JSON_PREFIXES = ("/api/", "/wallet/")
+
+
 def error_response(status: int, code: str, message: str,
                    details: dict[str, Any] | None = None) -> tuple[Response, int]:
     """The JSON error shape every API answer uses: {"error": {"code", "message"}}."""
@@ -65,22 +70,47 @@ def error_response(status: int, code: str, message: str,
     return jsonify({"error": body}), status
 
 
+def wants_html() -> bool:
+    """Whether this error goes to a person: a page outside /api and /wallet, asked by a browser."""
+    path = request.path.rstrip("/") + "/"
+    if path.startswith(JSON_PREFIXES):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def error_answer(status: int, code: str, message: str,
+                 details: dict[str, Any] | None = None) -> tuple[Response, int]:
+    """An error as an HTML page for people, as JSON for programs."""
+    if wants_html():
+        title = HTTP_STATUS_CODES.get(status, "Error")
+        page = render_template("error.html", status=status, title=title, message=message)
+        return Response(page, mimetype="text/html"), status
+    return error_response(status, code, message, details)
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Map domain errors and HTTP errors to JSON answers, in one place."""
+    """Map domain errors and HTTP errors to answers (JSON or an HTML page), in one place."""
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> tuple[Response, int]:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_answer(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[Response, int] | HTTPException:
+    def _http(exc: HTTPException) -> tuple[Response, int] | BaseResponse:
+        if exc.response is not None:  # abort(response): the view chose the answer
+            return exc.get_response()
         code = (exc.name or "error").lower().replace(" ", "_")
         message = exc.description or exc.name
         if exc.code == 413:
             message = "The request body is too large."
-        return error_response(exc.code or 500, code, message)
+        response, status = error_answer(exc.code or 500, code, message)
+        for name, value in exc.get_headers():  # Allow on 405, WWW-Authenticate, Retry-After...
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
         log.exception("unhandled error")
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+        return error_answer(500, "internal_error", "Something went wrong on our side.")

@@ -13,12 +13,14 @@ from flask import Flask
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
+from app.config import Settings
 from app.distribution import posters
-from app.distribution.posters import PosterSpec, render_poster, signup_url
+from app.distribution.posters import PosterSpec, render_poster
+from app.links import signup_link
 from tests.conftest import BASE_URL, Api
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-URL = signup_url("https://wallet.example.test", 7, "siam01")
+URL = signup_link(7, "siam01", Settings(BASE_URL="https://wallet.example.test"))
 LOCATIONS = {"en": "Siam Paragon, 4th floor", "th": "สาขาสยามพารากอน", "zh-Hant": "台北信義店",
              "vi": "Quận 1, TP. Hồ Chí Minh", "ms": "Pavilion Kuala Lumpur"}
 
@@ -158,8 +160,9 @@ def test_bad_format_or_size_are_refused() -> None:
 
 
 def test_signup_url_tags_the_location() -> None:
-    assert signup_url("https://w.example/", 3, "bkk-2") == "https://w.example/join/3?loc=bkk-2"
-    assert signup_url("https://w.example", 3) == "https://w.example/join/3"
+    settings = Settings(BASE_URL="https://w.example")
+    assert signup_link(3, "bkk-2", settings) == "https://w.example/join/3?loc=bkk-2"
+    assert signup_link(3, None, settings) == "https://w.example/join/3"
 
 
 # ---------------------------------------------------------------- the route

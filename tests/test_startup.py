@@ -137,8 +137,12 @@ def _cert(subject: x509.Name, issuer: x509.Name, public_key: object, signer: obj
     return builder.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
 
 
-def _chain_with_expired_leaf(tmp_path: Path) -> dict[str, str]:
-    """A WWDR-like CA (valid) and a pass certificate it issued that expired yesterday."""
+def _chain_with_expired_leaf(tmp_path: Path, leaf_days: tuple[int, int] = (-30, -1)
+                             ) -> dict[str, str]:
+    """A WWDR-like CA (valid) and a pass certificate it issued that expired yesterday.
+
+    With other leaf_days, a valid non-development chain (what a real certificate looks like).
+    """
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test WWDR")])
@@ -147,7 +151,7 @@ def _chain_with_expired_leaf(tmp_path: Path) -> dict[str, str]:
         x509.NameAttribute(NameOID.COMMON_NAME, "expired"),
         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "DEVTEAM000")])
     ca = _cert(ca_name, ca_name, ca_key.public_key(), ca_key, (-60, 365), True)
-    leaf = _cert(leaf_name, ca_name, leaf_key.public_key(), ca_key, (-30, -1), False)
+    leaf = _cert(leaf_name, ca_name, leaf_key.public_key(), ca_key, leaf_days, False)
     pem = serialization.Encoding.PEM
     out = {"APPLE_WWDR": tmp_path / "wwdr.pem", "APPLE_CERT": tmp_path / "expired.pem",
            "APPLE_KEY": tmp_path / "expired-key.pem"}
@@ -156,6 +160,27 @@ def _chain_with_expired_leaf(tmp_path: Path) -> dict[str, str]:
     out["APPLE_KEY"].write_bytes(leaf_key.private_bytes(
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return {k: str(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("base_url", ["http://wallet.example.com", "https://127.0.0.1:8443",
+                                      "https://localhost", "https://[::1]"])
+def test_real_certificate_with_an_unreachable_base_url_warns(
+        tmp_path: Path, cert_paths: dict[str, Path], caplog: Any, base_url: str) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    real = _chain_with_expired_leaf(tmp_path, leaf_days=(-1, 365))
+    create_app({**app_config(tmp_path, cert_paths, url, BASE_URL=base_url), **real})
+    warned = [r.getMessage() for r in caplog.records if "WALLETPASS_BASE_URL" in r.getMessage()]
+    assert len(warned) == 1 and base_url in warned[0] and warned[0].count("\n") == 0
+
+
+def test_no_unreachable_warning_for_a_public_https_url_or_dev_certificates(
+        tmp_path: Path, cert_paths: dict[str, Path], caplog: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    real = _chain_with_expired_leaf(tmp_path, leaf_days=(-1, 365))
+    create_app({**app_config(tmp_path, cert_paths, url,
+                             BASE_URL="https://wallet.example.com"), **real})
+    create_app(app_config(tmp_path, cert_paths, url, BASE_URL="http://127.0.0.1:5000"))
+    assert not [r for r in caplog.records if "WALLETPASS_BASE_URL" in r.getMessage()]
 
 
 def test_gunicorn_serves_wsgi_app(make_app: Any, database_url: str, tmp_path: Path) -> None:

@@ -312,7 +312,7 @@ def test_member_devices_api(app: Flask, client: FlaskClient, api: Api, other_api
     [dev] = body["devices"]
     assert dev["channel"] == dev["wallet"] == "apple"
     assert len(dev["device"]) == 16 and phone.library_id not in resp.text
-    assert dev["push_token_hint"] == phone.push_token[:8] and phone.push_token not in resp.text
+    assert len(dev["push_token_hint"]) == 8 and phone.push_token[:8] not in resp.text
     assert dev["push_status"] == 200 and dev["pushed_version"] == body["pass_version"]
     assert dev["registered_at"] and dev["pushed_at"] and not dev["up_to_date"]
     phone.serials()

@@ -208,7 +208,7 @@ def test_log_endpoint(client: FlaskClient, caplog: Any) -> None:
     resp = client.post("/wallet/v1/log", json={"logs": ["Web service error: bad"]})
     assert resp.status_code == 200
     assert "Web service error: bad" in caplog.text
-    assert client.post("/wallet/v1/log", data="junk").status_code == 200
+    assert client.post("/wallet/v1/log", data="junk").status_code == 400
 
 
 def test_a_pass_changed_after_another_ran_ahead_is_still_listed(

@@ -28,8 +28,24 @@ def device_alias(library_id: str) -> str:
     The deviceLibraryIdentifier is shared by every pass on a phone; showing it would let one
     merchant find another merchant's serial numbers on the same device.
     """
+    return _per_merchant(library_id)[:16]
+
+
+def push_token_hint(push_token: str) -> str:
+    """A short per-merchant fingerprint of a push token: it shows when the token changes.
+
+    The token's own characters are the same for every pass on the phone, so showing them
+    would let two merchants see they share a customer's device.
+    """
+    return _per_merchant(push_token, purpose="push-token")[:8]
+
+
+def _per_merchant(value: str, purpose: str = "") -> str:
+    """HMAC-SHA256 of a value under a key made of the app secret, this merchant and a purpose."""
     key = f"{current_app.config['SECRET_KEY']}:{g.merchant.id}".encode()
-    return hmac.new(key, library_id.encode(), hashlib.sha256).hexdigest()[:16]
+    if purpose:
+        key += f":{purpose}".encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def device_json(reg: AppleRegistration, device: AppleDevice, version: int) -> dict[str, Any]:
@@ -37,7 +53,7 @@ def device_json(reg: AppleRegistration, device: AppleDevice, version: int) -> di
     return {
         "id": reg.id, "channel": "apple", "wallet": "apple",
         "device": device_alias(device.library_id),
-        "push_token_hint": device.push_token[:8],
+        "push_token_hint": push_token_hint(device.push_token),
         "registered_at": _iso(reg.created_at), "last_registered_at": _iso(reg.registered_at),
         "pushed_version": reg.pushed_version, "pushed_at": _iso(reg.pushed_at),
         "push_status": reg.push_status, "push_reason": reg.push_reason,
@@ -79,7 +95,8 @@ OPENAPI_SCHEMAS = {
         "wallet": {"type": "string", "description": "Same as channel (kept for clients "
                                                     "written before channels)."},
         "device": {"type": "string", "description": "A per-merchant alias of the device"},
-        "push_token_hint": {"type": "string", "description": "First 8 characters only."},
+        "push_token_hint": {"type": "string", "description": "A per-merchant fingerprint of "
+                            "the push token (it changes when the token does)."},
         "registered_at": _TS, "last_registered_at": _TS,
         "pushed_version": {"type": "integer"}, "pushed_at": _TS,
         "push_status": {**_INT, "description": "APNs HTTP status of the last push; 0 when "

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import IdempotencyRecord
+from app.safejson import request_json
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 200
@@ -46,7 +47,7 @@ def idempotency_key() -> str | None:
 def request_hash() -> str:
     """SHA-256 of the method, path and body (canonical JSON, else the raw bytes)."""
     raw = request.get_data(cache=True)
-    body = request.get_json(silent=True) if request.is_json and raw else None
+    body = request_json()  # a malformed or absurdly nested JSON body is a 400 here
     if body is None and raw:
         body = hashlib.sha256(raw).hexdigest()
     canonical = json.dumps([request.method, request.path, body], sort_keys=True)

@@ -6,9 +6,9 @@ import re
 
 from flask import Response, g, request
 
+from app import links
 from app.api import bp
 from app.api.openapi import errors, id_param
-from app.api.serializers import base_url
 from app.distribution import posters
 from app.errors import DomainError, ValidationError
 from app.models import Program
@@ -54,7 +54,7 @@ def poster_spec(program: Program, location: str | None) -> posters.PosterSpec:
         background_color=program.background_color,
         foreground_color=program.foreground_color,
         label_color=program.label_color,
-        signup_url=posters.signup_url(base_url(), program.id, location),
+        signup_url=links.signup_link(program.id, location),
         language=program.language,
         logo_png=logos[-1].data if logos else None,
         location_name="",

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
+from app import links
 from app.loyalty.summary import member_loyalty
 from app.models import Member, Program
 from app.programs.operations import DESIGN_RULES
-
-
-def base_url() -> str:
-    """The service's public URL."""
-    return current_app.config["SETTINGS"].BASE_URL
 
 
 def program_json(program: Program) -> dict[str, Any]:
@@ -49,4 +43,4 @@ def member_json(member: Member) -> dict[str, Any]:
 
 def member_links(member: Member) -> dict[str, str]:
     """Public links to a member's card (no API key needed; guarded by the download token)."""
-    return {"apple": f"{base_url()}/cards/{member.download_token}/apple.pkpass"}
+    return links.member_links(member)

@@ -25,7 +25,6 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import quote, urlencode
 
 import qrcode
 from PIL import Image, ImageColor, ImageDraw, ImageFont
@@ -89,12 +88,6 @@ class PosterSpec:
     language: str = "en"
     logo_png: bytes | None = None
     location_name: str = ""
-
-
-def signup_url(base_url: str, program_id: int | str, location: str | None = None) -> str:
-    """The public signup link of a program, tagged with the store location it was found at."""
-    url = f"{base_url.rstrip('/')}/join/{quote(str(program_id), safe='')}"
-    return f"{url}?{urlencode({'loc': location})}" if location else url
 
 
 def render_poster(spec: PosterSpec, fmt: str = "pdf", size: str = "a4") -> bytes:

@@ -296,6 +296,12 @@ def _check_issuer(cert: x509.Certificate, wwdr: x509.Certificate, label: str) ->
 # --- development identity -----------------------------------------------------
 
 
+def is_development(identity: SigningIdentity) -> bool:
+    """Whether an identity comes from a development chain (its WWDR is ours, not Apple's)."""
+    orgs = identity.wwdr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return any(attr.value == _DEV_ORG for attr in orgs)
+
+
 def create_dev_identity(
     directory: Path,
     pass_type_id: str = "pass.example.walletpass.dev",

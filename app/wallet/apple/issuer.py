@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.config import Settings
+from app.links import apple_web_service_url
 from app.loyalty.stamps import ART_KIND as STAMP_ART_KIND
 from app.loyalty.stamps import StampRow, strip_files
 from app.models import Member, Program
@@ -16,6 +19,7 @@ from app.wallet.apple.certs import (
     SigningIdentity,
     create_dev_identity,
     expiry_warning,
+    is_development,
     load_identity,
 )
 from app.wallet.apple.passjson import build_pass_json
@@ -49,10 +53,36 @@ def load_signing_identity(settings: Settings, log: logging.Logger) -> SigningIde
         identity = load_identity(cert_path=paths["cert"], key_path=paths["key"],
                                  wwdr_path=paths["wwdr"])
     _check_expected_ids(identity, settings)
-    warning = expiry_warning(identity)
-    if warning:
-        log.warning(warning)
+    for warning in (expiry_warning(identity), reachability_warning(identity, settings)):
+        if warning:
+            log.warning(warning)
     return identity
+
+
+def reachability_warning(identity: SigningIdentity, settings: Settings) -> str | None:
+    """A warning when passes signed for phones point at a URL no phone can reach."""
+    if is_development(identity):
+        return None
+    url = urlsplit(settings.BASE_URL)
+    problem = None
+    if url.scheme != "https":
+        problem = "is not https (devices only call an https web service)"
+    elif _is_loopback(url.hostname or ""):
+        problem = "is a loopback address (phones cannot reach it)"
+    if problem is None:
+        return None
+    return (f"WALLETPASS_BASE_URL {settings.BASE_URL} {problem}: passes will install but "
+            "never update. Set it to the service's public https URL.")
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether a host name or address means this machine."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_expected_ids(identity: SigningIdentity, settings: Settings) -> None:
@@ -81,7 +111,7 @@ class PassIssuer:
     @property
     def web_service_url(self) -> str:
         """Where devices reach the PassKit web service (they append /v1/... themselves)."""
-        return self.settings.BASE_URL + "/wallet"
+        return apple_web_service_url(self.settings)
 
     def pkpass(self, member: Member) -> bytes:
         """The signed .pkpass bytes of a member's current card."""

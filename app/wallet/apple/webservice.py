@@ -8,7 +8,7 @@ Endpoints and answers (Apple's documented protocol):
 - GET    /v1/devices/<device>/registrations/<passType>[?passesUpdatedSince=<tag>]
          200 {"serialNumbers": [...], "lastUpdated": "<tag>"}, 204 when none
 - GET    /v1/passes/<passType>/<serial>  200 pkpass with Last-Modified, 304, 401
-- POST   /v1/log  body {"logs": [...]}  200
+- POST   /v1/log  body {"logs": [...]}  200, 400 when the body is not JSON
 
 Authenticated calls carry `Authorization: ApplePass <authenticationToken>`; a wrong pass
 type, an unknown serial and a wrong token all answer 401 alike.
@@ -20,6 +20,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from app.safejson import InvalidJSON, request_json
 from app.wallet.apple import registrations as regs
 from app.wallet.apple.issuer import PKPASS_MIMETYPE, PassIssuer
 
@@ -64,7 +65,10 @@ def register(device: str, pass_type: str, serial: str) -> Response:
     member = _member(pass_type, serial)
     if member is None:
         return status(401)
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request_json(force=True)
+    except InvalidJSON:
+        return status(400)
     token = regs.valid_push_token(body.get("pushToken") if isinstance(body, dict) else None)
     if token is None or not regs.LIBRARY_ID.match(device):
         return status(400)
@@ -115,7 +119,10 @@ def latest_pass(pass_type: str, serial: str) -> Response:
 @bp.post("/log")
 def device_logs() -> Response:
     """Log the error messages devices report about this web service."""
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request_json(force=True)
+    except InvalidJSON:
+        return status(400)
     lines = body.get("logs") if isinstance(body, dict) else None
     if isinstance(lines, list):
         for line in lines[:MAX_LOG_LINES]:

@@ -1,0 +1,52 @@
+"""Every public link the service hands out, built in one place from WALLETPASS_BASE_URL.
+
+Links never come from the request's Host header: a forged Host would poison links that
+are mailed or stored, and background jobs have no request at all. Each function works
+with an app context, or with the settings passed in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from flask import current_app
+
+from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.models import Member
+
+
+def _settings(settings: Settings | None) -> Settings:
+    """The given settings, else the current app's."""
+    return settings if settings is not None else current_app.config["SETTINGS"]
+
+
+def public_url(path: str, settings: Settings | None = None) -> str:
+    """The absolute public URL of a path of this service (path starts with '/')."""
+    if not path.startswith("/"):
+        raise ValueError(f"A public path starts with '/': {path!r}")
+    return _settings(settings).BASE_URL.rstrip("/") + path
+
+
+def apple_pass_link(member: Member, settings: Settings | None = None) -> str:
+    """Where a member downloads their signed Apple Wallet pass (guarded by the download token)."""
+    return public_url(f"/cards/{member.download_token}/apple.pkpass", settings)
+
+
+def apple_web_service_url(settings: Settings | None = None) -> str:
+    """The PassKit web service's base URL, written into every pass as webServiceURL."""
+    return public_url("/wallet", settings)
+
+
+def signup_link(program_id: int, location: str | None = None,
+                settings: Settings | None = None) -> str:
+    """A program's public signup page, tagged with the store location it was found at."""
+    path = f"/join/{program_id}"
+    return public_url(f"{path}?{urlencode({'loc': location})}" if location else path, settings)
+
+
+def member_links(member: Member, settings: Settings | None = None) -> dict[str, str]:
+    """Every public link to a member's card, by wallet."""
+    return {"apple": apple_pass_link(member, settings)}
