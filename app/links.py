@@ -35,6 +35,11 @@ def apple_pass_link(member: Member, settings: Settings | None = None) -> str:
     return public_url(f"/cards/{member.download_token}/apple.pkpass", settings)
 
 
+def card_page_link(member: Member, settings: Settings | None = None) -> str:
+    """The member's card page: the one link mails, posters and API clients hand out."""
+    return public_url(f"/cards/{member.download_token}", settings)
+
+
 def apple_web_service_url(settings: Settings | None = None) -> str:
     """The PassKit web service's base URL, written into every pass as webServiceURL."""
     return public_url("/wallet", settings)
