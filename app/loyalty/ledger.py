@@ -20,11 +20,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from app.errors import Conflict, ValidationError
 from app.extensions import db
 from app.loyalty.rules import rules_of
-from app.models import LedgerEntry, Member
+from app.models import LedgerEntry, Member, Program
 from app.models.base import utcnow
 from app.webhooks.operations import emit
 
@@ -53,11 +55,28 @@ class Posting:
     return_to: list[tuple[LedgerEntry, int]] | None = None
 
 
+def standing_loads(program: _AbstractLoad | None = None, *, tiers: bool = True,
+                   rewards: bool = False) -> list[_AbstractLoad]:
+    """Loader options that bring a member's tier and program (its rules, and its tiers or
+    active rewards as asked) in the member's own query: answers and cards then make no
+    lazy loads. `program` continues a given loader (e.g. contains_eager of a join)."""
+    program = program if program is not None else joinedload(Member.program)
+    loads = [program.joinedload(Program.rules), joinedload(Member.tier)]
+    if tiers:
+        loads.append(program.joinedload(Program.tiers))
+    if rewards:
+        loads.append(program.joinedload(Program.rewards))
+    return loads
+
+
 def lock_member(member_id: int) -> Member:
     """The member row, re-read under a write lock (PostgreSQL FOR UPDATE; on SQLite every
-    transaction already holds the write lock from BEGIN IMMEDIATE)."""
-    member = db.session.scalar(select(Member).where(Member.id == member_id)
-                               .with_for_update().execution_options(populate_existing=True))
+    write transaction already holds the write lock from BEGIN IMMEDIATE), with its standing
+    (program, rules, tiers, tier) in the same query."""
+    member = db.session.execute(
+        select(Member).where(Member.id == member_id).options(*standing_loads())
+        .with_for_update(of=Member).execution_options(populate_existing=True)
+    ).unique().scalar_one_or_none()
     assert member is not None
     return member
 
