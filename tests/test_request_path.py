@@ -161,7 +161,7 @@ def test_background_work_still_takes_the_write_lock_at_begin(app: Flask,
 
 # Upper bounds of the statements one request runs (tiers and rewards exist, so a lazy
 # load of either would show); BEGIN and COMMIT are not counted.
-MAX_STATEMENTS = {"member GET": 4, "earn": 12, "pass download": 2}
+MAX_STATEMENTS = {"member GET": 4, "earn": 11, "pass download": 2}
 
 
 def test_statements_per_request(app: Flask, client: FlaskClient, api: Api,
