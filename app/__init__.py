@@ -141,11 +141,14 @@ def _configure_sqlite(engine: Any) -> None:
 
     With SQLite's default deferred transactions two writers that both read first deadlock
     on upgrade and one gets "database is locked"; taking the write lock at BEGIN makes
-    every transaction wait its turn (up to the 30 s timeout).
+    every transaction that may write wait its turn (up to the 30 s timeout). Read-only
+    requests begin deferred and never wait for it (app/transactions.py).
     """
     if engine.dialect.name != "sqlite":
         return
     from sqlalchemy import event
+
+    from app.transactions import configure_sqlite_begin
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -156,6 +159,4 @@ def _configure_sqlite(engine: Any) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    configure_sqlite_begin(engine)  # read requests: deferred BEGIN; the rest: IMMEDIATE

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite starts on loopback (PostgreSQL, Redis) and
-# nghttpd, the APNs stand-in of the push benchmark.
+# nghttpd, the APNs stand-in of the push benchmark, and wrk, the load of the HTTP benchmark.
 # The suite starts and stops its own throwaway servers; nothing is left running.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v openssl >/dev/null || need+=(openssl)
 command -v unzip >/dev/null || need+=(unzip)
 command -v nghttpd >/dev/null || need+=(nghttp2-server)  # APNs stand-in of bench/bench_push.py
+command -v wrk >/dev/null || need+=(wrk)  # HTTP load generator of bench/bench_http.py
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""

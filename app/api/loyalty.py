@@ -197,7 +197,7 @@ def find_members(): # type: ignore[no-untyped-def]
 
 def _transaction(func: Any, member_id: int) -> Answer:
     """Run one point transaction on a member; answer the entry and the member."""
-    member = get_member(g.merchant, member_id)
+    member = get_member(g.merchant, member_id, lock=True)
     entry = func(member, json_body(), current_key())
     return {"transaction": ledger.entry_json(entry), "member": member_json(member)}, 201
 

@@ -19,12 +19,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, event, func, select
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from app.errors import Conflict, ValidationError
 from app.extensions import db
 from app.loyalty.rules import rules_of
-from app.models import LedgerEntry, Member
+from app.models import LedgerEntry, Member, Program
 from app.models.base import utcnow
 from app.outbox import record
 from app.updates.changes import touch_pass
@@ -54,13 +56,55 @@ class Posting:
     return_to: list[tuple[LedgerEntry, int]] | None = None
 
 
+def standing_loads(program: _AbstractLoad | None = None, *, tiers: bool = True,
+                   rewards: bool = False) -> list[_AbstractLoad]:
+    """Loader options that bring a member's tier and program (its rules, and its tiers or
+    active rewards as asked) in the member's own query: answers and cards then make no
+    lazy loads. `program` continues a given loader (e.g. contains_eager of a join)."""
+    program = program if program is not None else joinedload(Member.program)
+    loads = [program.joinedload(Program.rules), joinedload(Member.tier)]
+    if tiers:
+        loads.append(program.joinedload(Program.tiers))
+    if rewards:
+        loads.append(program.joinedload(Program.rewards))
+    return loads
+
+
 def lock_member(member_id: int) -> Member:
     """The member row, re-read under a write lock (PostgreSQL FOR UPDATE; on SQLite every
-    transaction already holds the write lock from BEGIN IMMEDIATE)."""
-    member = db.session.scalar(select(Member).where(Member.id == member_id)
-                               .with_for_update().execution_options(populate_existing=True))
+    write transaction already holds the write lock from BEGIN IMMEDIATE), with its standing
+    (program, rules, tiers, tier) in the same query; no query when this transaction has
+    locked the member already."""
+    if member_id in db.session.info.get(LOCKED, ()):
+        held = db.session.get(Member, member_id)
+        if held is not None:
+            return held
+    member = db.session.execute(locking(select(Member).where(Member.id == member_id)
+                                        .options(*standing_loads()))).unique().scalar_one_or_none()
     assert member is not None
+    return held_locked(member)
+
+
+LOCKED = "walletpass_locked_members"
+"""Session.info key: ids of the members the current transaction holds locked and fresh."""
+
+
+def locking(stmt: Select[Any]) -> Select[Any]:
+    """A member query that locks and re-reads its rows (pass what it loads to held_locked)."""
+    return stmt.with_for_update(of=Member).execution_options(populate_existing=True)
+
+
+def held_locked(member: Member) -> Member:
+    """Note that this transaction holds the member locked and fresh (a later `lock_member`
+    then runs no query) until it ends."""
+    db.session.info.setdefault(LOCKED, set()).add(member.id)
     return member
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locked(session: Session, _transaction: SessionTransaction) -> None:
+    """Locks end with the transaction (and may with a savepoint): forget them."""
+    session.info.pop(LOCKED, None)
 
 
 MAX_BALANCE = 2_000_000_000

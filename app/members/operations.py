@@ -12,6 +12,7 @@ from app import validation as v
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.loyalty import bonuses
+from app.loyalty.ledger import held_locked, locking, standing_loads
 from app.models import Member, Merchant, Program
 from app.outbox import record
 from app.wallet import i18n
@@ -64,18 +65,22 @@ def enroll_member(program: Program, body: dict[str, Any]) -> Member:
     return member
 
 
-def get_member(merchant: Merchant, member_id: int) -> Member:
-    """The merchant's member, or NotFound (also for another merchant's member)."""
-    member = db.session.scalar(
-        select(Member).join(Program).options(contains_eager(Member.program))
-        .where(Member.id == member_id, Program.merchant_id == merchant.id))
+def get_member(merchant: Merchant, member_id: int, lock: bool = False) -> Member:
+    """The merchant's member, or NotFound (also for another merchant's member); with
+    `lock`, locked for a point transaction (as ledger.lock_member, in the same query)."""
+    stmt = (select(Member).join(Program)
+            .options(*standing_loads(contains_eager(Member.program)))
+            .where(Member.id == member_id, Program.merchant_id == merchant.id))
+    member = db.session.execute(locking(stmt) if lock else stmt).unique().scalar_one_or_none()
     if member is None:
         raise NotFound(f"Member {member_id} not found.")
-    return member
+    return held_locked(member) if lock else member
 
 
 def member_by_download_token(token: str) -> Member | None:
-    """The member whose card link carries this token."""
+    """The member whose card link carries this token, with what the card shows."""
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(Member).where(Member.download_token == token))
+    return db.session.execute(
+        select(Member).where(Member.download_token == token)
+        .options(*standing_loads(tiers=False, rewards=True))).unique().scalar_one_or_none()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import AppleDevice, AppleRegistration, Member
 from app.models.base import utcnow
+from app.transactions import bookkeeping
 
 PUSH_TOKEN = re.compile(r"^[0-9a-fA-F]{16,200}$")
 LIBRARY_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -119,12 +120,10 @@ def updated_serials(library_id: str, since: datetime | None) -> tuple[list[str],
         query = query.where(Member.pass_updated_at >= since)
     rows = db.session.execute(query).all()
     if not rows:
-        db.session.rollback()
         return None
     now = utcnow()
-    db.session.execute(update(AppleRegistration).where(
+    bookkeeping(update(AppleRegistration).where(
         AppleRegistration.id.in_([r.id for r in rows])).values(listed_at=now))
-    db.session.commit()
     return sorted(r.serial_number for r in rows), str(int(now.timestamp()) - TAG_MARGIN_SECONDS)
 
 
@@ -133,16 +132,22 @@ def record_fetch(member_id: int, version: int) -> None:
 
     Apple's pass request does not name the device, so the fetch is credited to the devices
     that asked for updated serials since their last fetch, or else to every device of the
-    pass that is known to hold an older version.
+    pass that is known to hold an older version. Nothing is written when neither applies
+    (a repeated fetch of a version every device has), and what is written goes through
+    `bookkeeping`, so the pass request's own transaction stays read-only.
     """
-    now = utcnow()
     reg = AppleRegistration
-    values = {"fetched_at": now, "fetched_version": version}
-    asked = db.session.execute(update(reg).where(
-        reg.member_id == member_id, reg.listed_at.is_not(None),
-        or_(reg.fetched_at.is_(None), reg.listed_at >= reg.fetched_at)).values(**values))
-    if not asked.rowcount:  # type: ignore[attr-defined]
-        db.session.execute(update(reg).where(and_(
+    rows = db.session.execute(select(reg.listed_at, reg.fetched_at, reg.fetched_version)
+                              .where(reg.member_id == member_id)).all()
+    asked = any(listed is not None and (fetched is None or listed >= fetched)
+                for listed, fetched, _ in rows)
+    behind = any(held is None or held < version for _, _, held in rows)
+    values = {"fetched_at": utcnow(), "fetched_version": version}
+    if asked:  # the same conditions again: the write may run after other requests' writes
+        bookkeeping(update(reg).where(
+            reg.member_id == member_id, reg.listed_at.is_not(None),
+            or_(reg.fetched_at.is_(None), reg.listed_at >= reg.fetched_at)).values(**values))
+    elif behind:
+        bookkeeping(update(reg).where(and_(
             reg.member_id == member_id,
             or_(reg.fetched_version.is_(None), reg.fetched_version < version))).values(**values))
-    db.session.commit()

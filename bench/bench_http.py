@@ -1,0 +1,367 @@
+"""Requests per second through gunicorn, on SQLite and on PostgreSQL, against a bare route.
+
+Run ``python -m bench.bench_http [--duration S] [--connections C] [--members N]
+[--databases sqlite,postgresql] [--check]``. Needs ``wrk`` (``bash tests/setup_services.sh``).
+
+For each database the app (migrated; a merchant, a program of the cafe template, N members) runs
+under gunicorn as deployed (2 workers x 4 threads, ``gthread``) on 127.0.0.1, and ``wrk``
+drives C keep-alive connections for S seconds per row (after a one-second warm-up):
+
+- ``bare route``: a Flask view returning a constant, added to the same app and server:
+  the ceiling of gunicorn + Flask on this machine;
+- ``member GET``: ``GET /api/v1/members/{id}`` of a random member (API key, tier,
+  expiring points, JSON);
+- ``earn``: ``POST /api/v1/members/{id}/earn {"points": 1}`` on a random member, each
+  with its own ``Idempotency-Key`` (ledger entry, balance, pass version, webhook outbox,
+  stored answer, one commit);
+- ``pass download``: ``GET /cards/{token}/apple.pkpass`` of a random member (a signed pass).
+
+The bare signing rate is RSA-2048 ``key.sign`` of the served pass's manifest.json, in this
+process, on one core. Printed ratios: member GETs against the bare route, pass downloads
+against bare signing x cores, and p99/p50 of each row. PostgreSQL is a throwaway server
+(tests/pg.py) with fsync off. wrk runs on the same cores as the server, as a till's
+traffic would not; its share is what a real client's network stack would cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.hashes import SHA256
+from flask import Flask
+from sqlalchemy import create_engine, func, select
+
+from bench.bench_earn import api_key, database, make_app
+from tests.net import free_port
+
+WORKERS, THREADS = 2, 4
+BARE_PATH = "/bench/bare"
+TARGETS = {"GET ratio": 0.10, "download ratio": 0.10, "p99/p50": 5.0}
+
+
+def served_app() -> Flask:
+    """gunicorn's app factory: the service plus the bare route, configured by WALLETPASS_*."""
+    from app import create_app
+
+    app = create_app()
+    app.add_url_rule(BARE_PATH, "bench_bare", lambda: "ok")
+    return app
+
+
+# --- the server ------------------------------------------------------------------------
+
+
+@contextmanager
+def gunicorn(url: str, data_dir: Path) -> Iterator[str]:
+    """gunicorn (WORKERS x THREADS) serving the app on this database; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "WALLETPASS_DATABASE_URL": url, "WALLETPASS_DATA_DIR": str(data_dir),
+           "WALLETPASS_SECRET_KEY": "bench", "WALLETPASS_LOG_LEVEL": "ERROR",
+           "WALLETPASS_CELERY_BROKER_URL": "", "WALLETPASS_EMBEDDED_WORKER": "false"}
+    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads",
+           str(THREADS), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+           "--keep-alive", "30", "bench.bench_http:served_app()"]
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(cmd, cwd=root, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base + BARE_PATH, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait until every worker could answer (the bare route answers, twice per worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start in time")
+
+
+# --- the data ----------------------------------------------------------------------------
+
+
+@dataclass
+class Seed:
+    """What the load needs: the API key, the members' ids and their card download tokens."""
+
+    key: str
+    member_ids: list[int]
+    tokens: list[str]
+    manifest: bytes
+
+
+def seed(app: Flask, members: int) -> Seed:
+    """A merchant, a program (the cafe template) and `members` members, made through the API."""
+    key = api_key(app)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    program = client.post("/api/v1/programs", json={"name": "Bench", "template": "cafe"},
+                          headers=headers).get_json()
+    ids, tokens = [], []
+    for i in range(members):
+        resp = client.post(f"/api/v1/programs/{program['id']}/members",
+                           json={"email": f"m{i}@example.test", "name": f"Member {i}"},
+                           headers=headers)
+        body = resp.get_json()
+        ids.append(body["id"])
+        tokens.append(body["links"]["apple"].rsplit("/", 2)[-2])
+    card = client.get(f"/cards/{tokens[0]}/apple.pkpass")
+    assert card.status_code == 200, card.status_code
+    with zipfile.ZipFile(io.BytesIO(card.data)) as archive:
+        manifest = archive.read("manifest.json")
+    return Seed(key, ids, tokens, manifest)
+
+
+def points_total(url: str) -> int:
+    """The sum of every member's balance."""
+    from app.models import Member
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.coalesce(func.sum(Member.points), 0))) or 0)
+    finally:
+        engine.dispose()
+
+
+# --- the load ----------------------------------------------------------------------------
+
+LUA = r"""
+local paths = {%(paths)s}
+local method, body = "%(method)s", %(body)s
+local base_headers = {%(headers)s}
+local keyed = %(keyed)s
+local nonce = "%(nonce)s"
+local counter = 0
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function init(args)
+  math.randomseed(tid * 7919 + os.time())
+end
+
+function request()
+  counter = counter + 1
+  local headers = {}
+  for k, v in pairs(base_headers) do headers[k] = v end
+  if keyed then headers["Idempotency-Key"] = nonce .. "-" .. tid .. "-" .. counter end
+  return wrk.format(method, paths[math.random(#paths)], headers, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(99), e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+@dataclass
+class Row:
+    """One measured row: requests per second, median and 99th percentile latency (ms)."""
+
+    rate: float
+    p50: float
+    p99: float
+    requests: int
+    errors: int
+
+    @property
+    def spread(self) -> float:
+        """p99 / p50."""
+        return self.p99 / self.p50 if self.p50 else float("inf")
+
+
+def lua_script(paths: list[str], method: str = "GET", body: str | None = None,
+               headers: dict[str, str] | None = None, keyed: bool = False) -> str:
+    """The wrk script sending `method` to a random one of `paths`."""
+
+    def quote(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return LUA % {
+        "paths": ", ".join(quote(p) for p in paths), "method": method,
+        "body": "nil" if body is None else quote(body),
+        "headers": ", ".join(f"[{quote(k)}] = {quote(v)}" for k, v in (headers or {}).items()),
+        "keyed": "true" if keyed else "false", "nonce": secrets.token_hex(6),
+    }
+
+
+def wrk(base: str, script: str, connections: int, duration: float, tmp: Path) -> Row:
+    """Run wrk with this script; the figures its done() reports."""
+    path = tmp / "load.lua"
+    path.write_text(script)
+    cmd = ["wrk", "-t", str(min(connections, os.cpu_count() or 1)), "-c", str(connections),
+           "-d", f"{max(1, round(duration))}s", "--timeout", "30s", "-s", str(path), base]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"wrk failed: {done.stderr.strip() or done.stdout.strip()}")
+    out = done.stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    requests, micros, p50, p99, status_errors, socket_errors = map(int, line.split()[1:])
+    return Row(requests / (micros / 1e6), p50 / 1000, p99 / 1000, requests,
+               status_errors + socket_errors)
+
+
+def measure_rows(base: str, data: Seed, url: str, args: argparse.Namespace,
+                 tmp: Path) -> dict[str, Row]:
+    """The four rows against one running server (each after a one-second warm-up)."""
+    auth = {"Authorization": f"Bearer {data.key}"}
+    scripts: dict[str, Callable[[], str]] = {  # made per run: fresh Idempotency-Keys
+        "bare route": lambda: lua_script([BARE_PATH]),
+        "member GET": lambda: lua_script([f"/api/v1/members/{i}" for i in data.member_ids],
+                                         headers=auth),
+        "earn": lambda: lua_script([f"/api/v1/members/{i}/earn" for i in data.member_ids],
+                                   "POST", '{"points": 1}',
+                                   {**auth, "Content-Type": "application/json"}, keyed=True),
+        "pass download": lambda: lua_script([f"/cards/{t}/apple.pkpass" for t in data.tokens]),
+    }
+    rows = {}
+    for name, script in scripts.items():
+        wrk(base, script(), args.connections, 1, tmp)
+        before = points_total(url) if name == "earn" else 0
+        rows[name] = row = wrk(base, script(), args.connections, args.duration, tmp)
+        if name == "earn":
+            moved = points_total(url) - before
+            if moved < row.requests - row.errors:  # in-flight ones at the end may add a few
+                raise SystemExit(f"earn: {row.requests} answered, balances moved by {moved}")
+    return rows
+
+
+# --- the baseline ------------------------------------------------------------------------
+
+
+def signing_rate(app: Flask, manifest: bytes, count: int = 2000, rounds: int = 3) -> float:
+    """Bare RSA signatures of the served pass's manifest per second, one core (best round)."""
+    key = app.extensions["walletpass.apple"].identity.private_key
+    best = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(count):
+            key.sign(manifest, PKCS1v15(), SHA256())
+        best = max(best, count / (time.perf_counter() - start))
+    return best
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def cores() -> int:
+    """CPUs this process may run on (the server's workers share them)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def report(kind: str, rows: dict[str, Row], signing: float) -> list[str]:
+    """Print one database's rows; return the targets it misses."""
+    bare = rows["bare route"].rate
+    misses = []
+    for name, row in rows.items():
+        note = ""
+        if name == "member GET":
+            ratio = row.rate / bare
+            note = f"= {ratio:.2f} x bare route"
+            if ratio < TARGETS["GET ratio"]:
+                misses.append(f"{kind} member GET {ratio:.2f} x bare route")
+        elif name == "pass download":
+            ratio = row.rate / (signing * cores())
+            note = f"= {ratio:.2f} x bare signing x {cores()} cores"
+            if ratio < TARGETS["download ratio"]:
+                misses.append(f"{kind} pass download {ratio:.2f} x signing x cores")
+        checked = name in ("member GET", "pass download") or (
+            name == "earn" and kind == "postgresql")
+        if checked and row.spread >= TARGETS["p99/p50"]:
+            misses.append(f"{kind} {name} p99/p50 {row.spread:.1f}")
+        errors = f"  {row.errors} errors" if row.errors else ""
+        print(f"{kind:10s} {name:13s} {row.rate:7.0f}/s  p50 {row.p50:7.1f} ms  "
+              f"p99 {row.p99:7.1f} ms  p99/p50 {row.spread:4.1f}  {note}{errors}")
+    return misses
+
+
+def run_database(kind: str, args: argparse.Namespace, signing: list[float]) -> list[str]:
+    """Seed, serve and measure one database; print its rows."""
+    with tempfile.TemporaryDirectory() as tmpdir, database(kind, Path(tmpdir)) as url:
+        tmp = Path(tmpdir)
+        app = make_app(url, tmp)
+        data = seed(app, args.members)
+        if not signing:
+            signing.append(signing_rate(app, data.manifest))
+            print(f"bare RSA-2048 signing of the pass's manifest: {signing[0]:.0f}/s on one "
+                  f"core; {cores()} cores")
+        from app.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+        with gunicorn(url, tmp / "data") as base:
+            rows = measure_rows(base, data, url, args, tmp)
+        return report(kind, rows, signing[0])
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=5, help="seconds per row")
+    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
+    parser.add_argument("--members", type=int, default=200, help="members to spread load on")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when a target is missed")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the figures."""
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (bash tests/setup_services.sh).")
+    print(f"gunicorn {WORKERS} workers x {THREADS} threads on 127.0.0.1; wrk, "
+          f"{args.connections} keep-alive connections, {args.duration} s per row, "
+          f"{args.members} members")
+    signing: list[float] = []
+    misses: list[str] = []
+    for kind in [d.strip() for d in args.databases.split(",") if d.strip()]:
+        misses += run_database(kind, args, signing)
+    targets = (f"targets: member GET >= {TARGETS['GET ratio']} x bare route, pass download "
+               f">= {TARGETS['download ratio']} x signing x cores, p99/p50 < "
+               f"{TARGETS['p99/p50']:g} (GET, download; earn on PostgreSQL)")
+    print(targets)
+    print("missed: " + "; ".join(misses) if misses else "all targets met")
+    return 1 if args.check and misses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
