@@ -115,6 +115,28 @@ class Settings:
         metadata={"doc": "Longest back-off between retries after APNs answers 429, 5xx or "
                          "cannot be reached."},
     )
+    GOOGLE_SERVICE_ACCOUNT_FILE: str = field(
+        default="",
+        metadata={"doc": "JSON key file of the Google Cloud service account that issues Google "
+                         "Wallet cards (its token_uri is honoured). Empty: Google Wallet is off."},
+    )
+    GOOGLE_ISSUER_ID: str = field(
+        default="", metadata={"doc": "Google Wallet issuer id (from the Google Pay & Wallet "
+                                     "console). Empty: Google Wallet is off."}
+    )
+    GOOGLE_API_URL: str = field(
+        default="https://walletobjects.googleapis.com/walletobjects/v1",
+        metadata={"doc": "Google Wallet REST API base URL."},
+    )
+    GOOGLE_TIMEOUT: float = field(
+        default=10.0,
+        metadata={"doc": "Seconds one Google Wallet API or token request may take before it is "
+                         "retried later."},
+    )
+    GOOGLE_BATCH_SIZE: int = field(
+        default=20,
+        metadata={"doc": "Google objects and classes a Google update sweep claims per round."},
+    )
     STALE_MINUTES: int = field(
         default=60,
         metadata={"doc": "Default N of /programs/{id}/stale-members: devices that have not "
@@ -164,6 +186,7 @@ class Settings:
     def finalize(self) -> None:
         """Fill in settings derived from others (database URL, trailing slashes)."""
         self.BASE_URL = self.BASE_URL.rstrip("/")
+        self.GOOGLE_API_URL = self.GOOGLE_API_URL.rstrip("/")
         if not self.DATABASE_URL:
             db_path = Path(self.DATA_DIR) / "walletpass.db"
             self.DATABASE_URL = f"sqlite:///{db_path}"
