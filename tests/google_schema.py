@@ -50,7 +50,7 @@ def definitions() -> dict[str, Any]:
 
 
 def validate(kind: str, body: dict[str, Any]) -> None:
-    """Raise jsonschema.ValidationError unless `body` is a valid Google `kind` (e.g. LoyaltyObject)."""
+    """Raise jsonschema.ValidationError unless `body` is a valid Google `kind`."""
     schema = {"definitions": definitions(), "$ref": f"#/definitions/{kind}"}
     errors = sorted(Draft7Validator(schema).iter_errors(body), key=str)
     if errors:
