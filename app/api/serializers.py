@@ -49,4 +49,7 @@ def member_json(member: Member) -> dict[str, Any]:
 
 def member_links(member: Member) -> dict[str, str]:
     """Public links to a member's card (no API key needed; guarded by the download token)."""
-    return {"apple": f"{base_url()}/cards/{member.download_token}/apple.pkpass"}
+    links = {"apple": f"{base_url()}/cards/{member.download_token}/apple.pkpass"}
+    if current_app.extensions.get("walletpass.google") is not None:
+        links["google"] = f"{base_url()}/g/{member.download_token}"
+    return links

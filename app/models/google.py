@@ -1,0 +1,60 @@
+"""Google Wallet delivery state: per program class and per member object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class GoogleClass(db.Model):  # type: ignore[name-defined,misc]
+    """A program's LoyaltyClass at Google: whether it exists and which design it shows.
+
+    The Google channel PATCHes (or inserts) the class whenever ``program.design_version``
+    is newer than ``delivered_design``; ``next_attempt_at`` is the claim lease or back-off.
+    """
+
+    __tablename__ = "google_classes"
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True)
+    inserted: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivered_design: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GoogleObject(db.Model):  # type: ignore[name-defined,misc]
+    """A member's LoyaltyObject at Google: whether it exists, what it last showed, saves.
+
+    Made for every member while Google Wallet is on. The channel sends the object when
+    ``member.pass_version`` is newer than ``delivered_version``, and skips the call when the
+    object body is unchanged (``body_hash``): a design change is one class PATCH, not one
+    PATCH per member.
+    """
+
+    __tablename__ = "google_objects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), unique=True)
+    inserted: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivered_version: Mapped[int] = mapped_column(Integer, default=0)
+    body_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
+                                                             index=True)
+    saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
