@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 from app import validation as v
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
+from app.jobs import PASS_UPDATES, wake
 from app.loyalty import bonuses
 from app.models import Member, Merchant, Program
 from app.wallet import i18n
@@ -51,6 +52,7 @@ def enroll_member(program: Program, body: dict[str, Any]) -> Member:
     try:
         db.session.flush()
         bonuses.on_enrolled(member, referrer)
+        wake(db.session(), PASS_UPDATES)  # the Google channel inserts the new member's object
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

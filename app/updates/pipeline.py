@@ -19,6 +19,7 @@ SWEEP_BUDGET = 30.0
 def push_pass_updates() -> int:
     """Deliver every pending pass update on every channel; returns how many were claimed."""
     import app.updates.apple  # noqa: F401  (registers the Apple channel)
+    import app.updates.google  # noqa: F401  (registers the Google channel)
 
     settings = current_app.config["SETTINGS"]
     deadline = time.monotonic() + SWEEP_BUDGET
