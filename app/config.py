@@ -133,6 +133,16 @@ class Settings:
         metadata={"doc": "Seconds one Google Wallet API or token request may take before it is "
                          "retried later."},
     )
+    GOOGLE_ROOT_KEYS_URL: str = field(
+        default="https://pay.google.com/gp/m/issuer/keys",
+        metadata={"doc": "Where Google's root keys that sign save/delete callbacks are fetched "
+                         "(cached for an hour)."},
+    )
+    GOOGLE_ROOT_KEYS_FILE: str = field(
+        default="",
+        metadata={"doc": "A file holding Google's root keys document, used instead of "
+                         "GOOGLE_ROOT_KEYS_URL when set."},
+    )
     GOOGLE_BATCH_SIZE: int = field(
         default=20,
         metadata={"doc": "Google objects and classes a Google update sweep claims per round."},

@@ -46,6 +46,8 @@ class GoogleStandIn:
     failures: deque[tuple[int, str]] = field(default_factory=deque)
     schema_errors: list[str] = field(default_factory=list)
     token_requests: int = 0
+    root_keys: dict[str, Any] = field(default_factory=lambda: {"keys": []})
+    root_key_requests: int = 0
     down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
@@ -54,6 +56,11 @@ class GoogleStandIn:
     def url(self) -> str:
         """The API base URL (WALLETPASS_GOOGLE_API_URL)."""
         return f"http://127.0.0.1:{self.port}{API}"
+
+    @property
+    def keys_url(self) -> str:
+        """Where the stand-in serves Google's root keys document."""
+        return f"http://127.0.0.1:{self.port}/keys"
 
     @property
     def token_uri(self) -> str:
@@ -98,6 +105,10 @@ def _handler(state: GoogleStandIn) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             body = self._body()
+            if self.path == "/keys":
+                state.root_key_requests += 1
+                self._send(200, state.root_keys)
+                return
             if self.path == "/token":
                 state.token_requests += 1
                 self._send(200, {"access_token": state.token, "expires_in": 3600,

@@ -58,3 +58,14 @@ class GoogleObject(db.Model):  # type: ignore[name-defined,misc]
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GoogleCallback(db.Model):  # type: ignore[name-defined,misc]
+    """A verified save or delete callback, kept by nonce (Google repeats deliveries)."""
+
+    __tablename__ = "google_callbacks"
+
+    nonce: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(8))
+    object_id: Mapped[str] = mapped_column(String(300))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -54,9 +54,18 @@ def upgrade():
     )
     op.create_index(op.f('ix_google_objects_next_attempt_at'), 'google_objects',
                     ['next_attempt_at'])
+    op.create_table(
+        'google_callbacks',
+        sa.Column('nonce', sa.String(length=200), nullable=False),
+        sa.Column('event_type', sa.String(length=8), nullable=False),
+        sa.Column('object_id', sa.String(length=300), nullable=False),
+        sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('nonce', name=op.f('pk_google_callbacks')),
+    )
 
 
 def downgrade():
+    op.drop_table('google_callbacks')
     op.drop_index(op.f('ix_google_objects_next_attempt_at'), table_name='google_objects')
     op.drop_table('google_objects')
     op.drop_table('google_classes')

@@ -12,6 +12,7 @@ from google.auth import crypt
 from google.auth import jwt as google_jwt
 
 from app.config import Settings
+from app.wallet.google.callbacks import RootKeys
 from app.wallet.google.client import GoogleClient
 
 SAVE_URL = "https://pay.google.com/gp/v/save/"
@@ -68,6 +69,8 @@ class GoogleWallet:
         self.issuer_id = settings.GOOGLE_ISSUER_ID
         self.client = GoogleClient(account.info, settings.GOOGLE_API_URL,
                                    timeout=settings.GOOGLE_TIMEOUT, scope=SCOPE)
+        self.root_keys = RootKeys(settings.GOOGLE_ROOT_KEYS_URL, settings.GOOGLE_ROOT_KEYS_FILE,
+                                  timeout=settings.GOOGLE_TIMEOUT)
 
     @property
     def callback_url(self) -> str:

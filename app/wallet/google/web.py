@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
-from flask import Blueprint, Response, current_app, redirect, render_template_string
+from flask import Blueprint, Response, current_app, redirect, render_template_string, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound
 from app.extensions import db
 from app.members.operations import member_by_download_token
 from app.models import Program
+from app.wallet.google.callbacks import CallbackError, verify_callback
 from app.wallet.google.issuer import GoogleWallet
 from app.wallet.google.savelink import art_tag, program_image, save_url, strip_art, tinted_hero
+from app.wallet.google.saves import record_event
 
 bp = Blueprint("google_wallet", __name__)
+log = logging.getLogger(__name__)
 _HERO_NAME = re.compile(r"^([0-9a-f]{6})-([0-9a-z]{1,16})\.png$")
 IMAGE_CACHE = "public, max-age=86400"
 NOT_READY = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -76,3 +81,22 @@ def hero(program_id: int, name: str) -> Response:
         raise NotFound("No such image.")
     return Response(tinted_hero(strip, match.group(1)), mimetype="image/png",
                     headers={"Cache-Control": IMAGE_CACHE})
+
+
+@bp.post("/google/callback")
+def callback() -> ResponseReturnValue:
+    """Google's save/delete callback: verify the ECv2SigningOnly chain, record once per nonce."""
+    wallet = google_wallet()
+    try:
+        message = verify_callback(request.get_json(silent=True), wallet.issuer_id,
+                                  wallet.root_keys.get())
+    except CallbackError as exc:
+        log.warning("Refused a Google Wallet callback: %s", exc)
+        return {"error": str(exc)}, 400
+    try:
+        fresh = record_event(message, wallet.issuer_id)
+        db.session.commit()
+    except IntegrityError:  # the same nonce delivered twice at once
+        db.session.rollback()
+        fresh = False
+    return {"recorded": fresh}, 200
