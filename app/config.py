@@ -143,6 +143,11 @@ class Settings:
         metadata={"doc": "A file holding Google's root keys document, used instead of "
                          "GOOGLE_ROOT_KEYS_URL when set."},
     )
+    GOOGLE_RATE_LIMIT: float = field(
+        default=20.0,
+        metadata={"doc": "Google Wallet API calls per second for the whole deployment (every "
+                         "process shares it through the database); Google allows 20."},
+    )
     GOOGLE_BATCH_SIZE: int = field(
         default=20,
         metadata={"doc": "Google objects and classes a Google update sweep claims per round."},

@@ -48,6 +48,10 @@ class GoogleStandIn:
     token_requests: int = 0
     root_keys: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     root_key_requests: int = 0
+    rate_limit: int | None = None
+    """Calls allowed in any one second (Google: 20); more are answered 429."""
+    recent: deque[float] = field(default_factory=deque)
+    throttled: int = 0
     down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
@@ -132,6 +136,15 @@ def _api(state: GoogleStandIn, method: str, path: str, auth: str | None,
         return 401, {"error": {"code": 401, "status": "UNAUTHENTICATED"}}
     with state.lock:
         scripted = state.failures.popleft() if state.failures else None
+        if scripted is None and state.rate_limit is not None:
+            now = time.monotonic()
+            while state.recent and state.recent[0] <= now - 1.0:
+                state.recent.popleft()
+            if len(state.recent) >= state.rate_limit:
+                state.throttled += 1
+                scripted = (429, "rateLimitExceeded")
+            else:
+                state.recent.append(now)
     if scripted is not None:
         status, reason = scripted
         return status, {"error": {"code": status, "errors": [{"reason": reason}]}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -69,3 +69,16 @@ class GoogleCallback(db.Model):  # type: ignore[name-defined,misc]
     event_type: Mapped[str] = mapped_column(String(8))
     object_id: Mapped[str] = mapped_column(String(300))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GoogleQuota(db.Model):  # type: ignore[name-defined,misc]
+    """The deployment-wide Google API pace: the time (epoch seconds) of the next free slot.
+
+    Every process reserves its calls here before making them, so Google's rate limit holds
+    across all web and worker processes.
+    """
+
+    __tablename__ = "google_quota"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import GoogleClass, GoogleObject, Member, Program
 from app.models.base import UTCDateTime, utcnow
 from app.updates import register_channel
+from app.updates.google_pace import Pacer
 from app.wallet.content import card_content
 from app.wallet.google import mapping
 from app.wallet.google.client import GoogleAnswer, Outcome, classify
@@ -144,9 +145,12 @@ def claim_objects(wallet: GoogleWallet, settings: Settings) -> list[Job]:
     return jobs
 
 
-def send(wallet: GoogleWallet, kind: str, jobs: list[Job]) -> dict[int, GoogleAnswer]:
-    """Upsert each changed class or object at Google (no transaction open)."""
-    return {job.row_id: wallet.client.upsert(kind, job.body or {}, exists=job.inserted)
+def send(wallet: GoogleWallet, kind: str, jobs: list[Job],
+         pacer: Pacer) -> dict[int, GoogleAnswer]:
+    """Upsert each changed class or object at Google (no transaction open), at the
+    deployment's shared rate."""
+    return {job.row_id: wallet.client.upsert(kind, job.body or {}, exists=job.inserted,
+                                             pace=pacer.wait)
             for job in jobs if not job.unchanged}
 
 
@@ -204,14 +208,15 @@ class GoogleChannel:
             return 0
         ensure_rows(settings.GOOGLE_BATCH_SIZE * 10)
         db.session.commit()
+        pacer = Pacer(settings.GOOGLE_RATE_LIMIT)
         classes = claim_classes(wallet, settings)
         if classes:
             record(GoogleClass, GoogleClass.program_id, classes,
-                   send(wallet, "loyaltyClass", classes), settings)
+                   send(wallet, "loyaltyClass", classes, pacer), settings)
         objects = claim_objects(wallet, settings)
         if objects:
             record(GoogleObject, GoogleObject.id, objects,
-                   send(wallet, "loyaltyObject", objects), settings)
+                   send(wallet, "loyaltyObject", objects, pacer), settings)
         return len(classes) + len(objects)
 
 

@@ -62,9 +62,16 @@ def upgrade():
         sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('nonce', name=op.f('pk_google_callbacks')),
     )
+    op.create_table(
+        'google_quota',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('next_at', sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_google_quota')),
+    )
 
 
 def downgrade():
+    op.drop_table('google_quota')
     op.drop_table('google_callbacks')
     op.drop_index(op.f('ix_google_objects_next_attempt_at'), table_name='google_objects')
     op.drop_table('google_objects')

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,8 @@ from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 
 log = logging.getLogger(__name__)
+Pace = Callable[[], None]
+"""Called before each request; blocks until the shared rate limit allows it."""
 KINDS = ("loyaltyClass", "loyaltyObject")
 
 
@@ -95,9 +98,13 @@ class GoogleClient:
             self._local.session = session
         return session
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> GoogleAnswer:
-        """One API call; every failure is returned as an answer, never raised."""
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None,
+             pace: Pace | None = None) -> GoogleAnswer:
+        """One API call (after `pace()`, which holds it to the shared rate); every failure is
+        returned as an answer, never raised."""
         url = f"{self.api_url}/{path}"
+        if pace is not None:
+            pace()
         try:
             resp = self._session().request(method, url, json=body, timeout=self.timeout)
         except auth_exceptions.GoogleAuthError as exc:
@@ -110,32 +117,33 @@ class GoogleClient:
             data = {}
         return GoogleAnswer(resp.status_code, data if isinstance(data, dict) else {})
 
-    def get(self, kind: str, resource_id: str) -> GoogleAnswer:
+    def get(self, kind: str, resource_id: str, pace: Pace | None = None) -> GoogleAnswer:
         """GET a class or object."""
-        return self.call("GET", f"{kind}/{quote(resource_id, safe='')}")
+        return self.call("GET", f"{kind}/{quote(resource_id, safe='')}", pace=pace)
 
-    def insert(self, kind: str, body: dict[str, Any]) -> GoogleAnswer:
+    def insert(self, kind: str, body: dict[str, Any], pace: Pace | None = None) -> GoogleAnswer:
         """POST a new class or object."""
-        return self.call("POST", kind, body)
+        return self.call("POST", kind, body, pace)
 
-    def patch(self, kind: str, body: dict[str, Any]) -> GoogleAnswer:
+    def patch(self, kind: str, body: dict[str, Any], pace: Pace | None = None) -> GoogleAnswer:
         """PATCH the fields in `body` (whole arrays are replaced) of an existing resource."""
-        return self.call("PATCH", f"{kind}/{quote(body['id'], safe='')}", body)
+        return self.call("PATCH", f"{kind}/{quote(body['id'], safe='')}", body, pace)
 
     def add_message(self, kind: str, resource_id: str, message: dict[str, Any]) -> GoogleAnswer:
         """POST addMessage on a class or object."""
         return self.call("POST", f"{kind}/{quote(resource_id, safe='')}/addMessage",
                          {"message": message})
 
-    def upsert(self, kind: str, body: dict[str, Any], *, exists: bool) -> GoogleAnswer:
+    def upsert(self, kind: str, body: dict[str, Any], *, exists: bool,
+               pace: Pace | None = None) -> GoogleAnswer:
         """Make the resource match `body`: PATCH when believed to exist (404: insert),
         else insert (409: it exists after all, PATCH)."""
         if exists:
-            answer = self.patch(kind, body)
+            answer = self.patch(kind, body, pace)
             if classify(answer) is Outcome.NOT_FOUND:
-                answer = self.insert(kind, body)
+                answer = self.insert(kind, body, pace)
             return answer
-        answer = self.insert(kind, body)
+        answer = self.insert(kind, body, pace)
         if classify(answer) is Outcome.CONFLICT:
-            answer = self.patch(kind, body)
+            answer = self.patch(kind, body, pace)
         return answer
