@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,11 @@ from app.wallet.google.savelink import art_tag, strip_art
 
 log = logging.getLogger(__name__)
 FIRST_RETRY = 5.0
+ROUND_BUDGET = 5.0
+"""Seconds the Google channel may spend per sweep before the next channel's turn."""
+UNCHANGED_FACTOR = 10
+"""Objects examined per round, per object the rate lets us send: most objects a design
+change touches are unchanged (no call), so rounds look at many more than they send."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def claim_objects(wallet: GoogleWallet, settings: Settings) -> list[Job]:
         .where(GoogleClass.inserted.is_(True),
                Member.pass_version > GoogleObject.delivered_version, _due(GoogleObject, now))
         .order_by(GoogleObject.next_attempt_at.is_not(None), GoogleObject.id)
-        .limit(settings.GOOGLE_BATCH_SIZE), GoogleObject)).all()
+        .limit(settings.GOOGLE_BATCH_SIZE * UNCHANGED_FACTOR), GoogleObject)).all()
     jobs, tags = [], {}
     for row, member in rows:
         program = member.program
@@ -202,13 +208,24 @@ class GoogleChannel:
     name = "google"
 
     def run_batch(self, settings: Settings) -> int:
-        """Insert or PATCH due classes, then due objects; returns how many were claimed."""
+        """Insert or PATCH due classes, then due objects, in rounds for up to ROUND_BUDGET
+        seconds (so other channels in the sweep wait little); returns how many were claimed."""
         wallet: GoogleWallet | None = current_app.extensions.get("walletpass.google")
         if wallet is None:
             return 0
-        ensure_rows(settings.GOOGLE_BATCH_SIZE * 10)
-        db.session.commit()
         pacer = Pacer(settings.GOOGLE_RATE_LIMIT)
+        deadline = time.monotonic() + ROUND_BUDGET
+        handled = 0
+        while True:
+            claimed = self._round(wallet, settings, pacer)
+            handled += claimed
+            if claimed < settings.GOOGLE_BATCH_SIZE or time.monotonic() >= deadline:
+                return handled
+
+    def _round(self, wallet: GoogleWallet, settings: Settings, pacer: Pacer) -> int:
+        """One claim-send-record round of classes and objects."""
+        ensure_rows(settings.GOOGLE_BATCH_SIZE * UNCHANGED_FACTOR)
+        db.session.commit()
         classes = claim_classes(wallet, settings)
         if classes:
             record(GoogleClass, GoogleClass.program_id, classes,
