@@ -44,6 +44,7 @@ class GoogleStandIn:
         default_factory=lambda: {"loyaltyClass": {}, "loyaltyObject": {}})
     requests: list[Recorded] = field(default_factory=list)
     failures: deque[tuple[int, str]] = field(default_factory=deque)
+    path_failures: list[tuple[str, int, str]] = field(default_factory=list)
     schema_errors: list[str] = field(default_factory=list)
     token_requests: int = 0
     root_keys: dict[str, Any] = field(default_factory=lambda: {"keys": []})
@@ -75,6 +76,11 @@ class GoogleStandIn:
         """Answer the next `count` API calls with `status` (and this error reason)."""
         with self.lock:
             self.failures.extend([(status, reason)] * count)
+
+    def fail_path(self, ending: str, status: int, reason: str) -> None:
+        """Answer the next API call whose path ends with `ending` with `status`."""
+        with self.lock:
+            self.path_failures.append((ending, status, reason))
 
     def calls(self, method: str | None = None, kind: str | None = None) -> list[Recorded]:
         """Recorded API calls, optionally by method and resource kind."""
@@ -136,6 +142,11 @@ def _api(state: GoogleStandIn, method: str, path: str, auth: str | None,
         return 401, {"error": {"code": 401, "status": "UNAUTHENTICATED"}}
     with state.lock:
         scripted = state.failures.popleft() if state.failures else None
+        for i, (ending, status, reason) in enumerate(state.path_failures):
+            if scripted is None and path.endswith(ending):
+                scripted = (status, reason)
+                del state.path_failures[i]
+                break
         if scripted is None and state.rate_limit is not None:
             now = time.monotonic()
             while state.recent and state.recent[0] <= now - 1.0:
@@ -152,9 +163,10 @@ def _api(state: GoogleStandIn, method: str, path: str, auth: str | None,
     kind = parts[0]
     if kind not in SCHEMAS:
         return 404, {"error": {"code": 404}}
-    if isinstance(body, dict) and method in ("POST", "PATCH", "PUT") and len(parts) != 3:
+    if isinstance(body, dict) and method in ("POST", "PATCH", "PUT"):
         try:
-            google_schema.validate(SCHEMAS[kind], body)
+            google_schema.validate("AddMessageRequest" if len(parts) == 3 else SCHEMAS[kind],
+                                   body)
         except Exception as exc:  # noqa: BLE001 - recorded for the test to assert on
             state.schema_errors.append(f"{method} {kind}: {exc}"[:500])
             return 400, {"error": {"code": 400, "errors": [{"reason": "invalid"}]}}

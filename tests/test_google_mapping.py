@@ -130,3 +130,27 @@ def test_schema_rejects_unknown_fields() -> None:
         google_schema.validate("LoyaltyObject", {"id": "x", "tier": "Gold"})
     with pytest.raises(ValidationError):
         google_schema.validate("LoyaltyClass", {"id": "x", "hexBackgroundColour": "#000000"})
+
+
+def test_notifications_stay_within_three_per_day_and_messages_within_ten() -> None:
+    from datetime import timedelta
+
+    from app.wallet.google import messages
+
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    spent = [(now - timedelta(hours=h)).isoformat() for h in (30, 5, 1)]  # 2 in the window
+    new = messages.milestone_messages({"tier": "Silver", "reward": None, "expiring": None},
+                                      {"tier": "Gold", "reward": "Free latte",
+                                       "expiring": None}, lang="en", overrides=None,
+                                      message_id="v9")
+    typed, kept = messages.plan_messages(new, spent, now)
+    assert [m["messageType"] for m in typed] == ["TEXT_AND_NOTIFY", "TEXT"]
+    assert len(kept) == 3 and spent[0] not in kept
+    for message in typed:
+        google_schema.validate("Message", message)
+    assert messages.milestone_messages(None, {"tier": "Gold"}, lang="en", overrides=None,
+                                       message_id="v1") == []
+    old = [{"id": f"m{i}"} for i in range(9)]
+    assert messages.kept_messages(old, 1) is None
+    assert [m["id"] for m in messages.kept_messages(old, 2) or []] == [f"m{i}" for i in
+                                                                        range(1, 9)]

@@ -202,3 +202,36 @@ def test_unreachable_google_does_not_stop_start_up(tmp_path: Path, cert_paths: d
                         GOOGLE_SERVICE_ACCOUNT_FILE=str(key_file[0]), GOOGLE_ISSUER_ID=ISSUER,
                         GOOGLE_API_URL="http://127.0.0.1:9/walletobjects/v1")
     assert create_app(config).extensions["walletpass.google"] is not None
+
+
+def test_milestones_notify_within_google_budget(app: Flask, api: Api, program: dict[str, Any],
+                                                google: GoogleStandIn) -> None:
+    from tests.test_loyalty import add_tiers
+
+    add_tiers(api, program)
+    member = api.post(f"/programs/{program['id']}/members",
+                      {"email": "ann@example.test"}).get_json()
+    sweep(app)
+    object_id = f"{ISSUER}.{member['serial_number']}"
+    assert google.calls("POST", "loyaltyObject")[-1].path.endswith("loyaltyObject")  # insert
+    api.post(f"/members/{member['id']}/earn", {"points": 3})  # no milestone: silent
+    sweep(app)
+    assert "messages" not in google.resources["loyaltyObject"][object_id]
+    api.post(f"/members/{member['id']}/earn", {"points": 150})  # Silver: tier up
+    sweep(app)
+    stored = google.resources["loyaltyObject"][object_id]
+    assert [(m["body"], m["messageType"]) for m in stored["messages"]] == [
+        ("Your tier is now Silver", "TEXT_AND_NOTIFY")]
+    th = {t["language"]: t["value"] for t in stored["messages"][0]["localizedBody"][
+        "translatedValues"]}
+    assert th["th"] == "ระดับสมาชิกของคุณตอนนี้คือ Silver"
+    assert stored["heroImage"]["sourceUri"]["uri"].startswith(
+        f"https://wallet.example.test/google/hero/{program['id']}/c0c0c0-")
+    # Google refuses the next notification for quota: it goes out as a plain message.
+    google.fail_path("/addMessage", 403, "quotaExceeded")
+    api.post(f"/members/{member['id']}/earn", {"points": 500})  # Gold
+    sweep(app)
+    stored = google.resources["loyaltyObject"][object_id]
+    assert [(m["body"], m["messageType"]) for m in stored["messages"]][-1] == (
+        "Your tier is now Gold", "TEXT")
+    assert google.schema_errors == []

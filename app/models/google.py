@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -55,6 +56,12 @@ class GoogleObject(db.Model):  # type: ignore[name-defined,misc]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
                                                              index=True)
+    milestones: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Tier, reward and expiring values last delivered (a change is a milestone message)."""
+    notified_at: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """When milestone messages notified in the last 24 hours (Google allows 3)."""
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """The messages on the object at Google, oldest first (Google keeps at most 10)."""
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -15,12 +15,12 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Boolean, Integer, insert, literal, or_, select, update
+from sqlalchemy import JSON, Boolean, Integer, insert, literal, or_, select, update
 
 from app.config import Settings
 from app.extensions import db
@@ -29,7 +29,7 @@ from app.models.base import UTCDateTime, utcnow
 from app.updates import register_channel
 from app.updates.google_pace import Pacer
 from app.wallet.content import card_content
-from app.wallet.google import mapping
+from app.wallet.google import mapping, messages
 from app.wallet.google.client import GoogleAnswer, Outcome, classify
 from app.wallet.google.issuer import GoogleWallet
 from app.wallet.google.savelink import art_tag, strip_art
@@ -54,6 +54,12 @@ class Job:
     body: dict[str, Any] | None = None
     body_hash: str | None = None
     unchanged: bool = False
+    messages: tuple[dict[str, Any], ...] = ()
+    """Milestone messages to add once the object is up to date (typed within the budget)."""
+    keep: list[dict[str, Any]] | None = None
+    """Old messages to keep (PATCHed first) when adding would pass Google's 10."""
+    on_success: dict[str, Any] = field(default_factory=dict)
+    """Extra row values to store once delivered."""
 
 
 def body_hash(body: dict[str, Any]) -> str:
@@ -92,8 +98,9 @@ def ensure_rows(limit: int) -> None:
     has_object = select(GoogleObject.id).where(GoogleObject.member_id == Member.id)
     missing = select(Member.id).where(~has_object.exists()).order_by(Member.id).limit(limit)
     db.session.execute(insert(GoogleObject).from_select(
-        ["member_id", "inserted", "delivered_version", "attempts", "created_at"],
-        select(missing.subquery().c.id, *_defaults())))
+        ["member_id", "inserted", "delivered_version", "attempts", "created_at", "notified_at",
+         "messages"],
+        select(missing.subquery().c.id, *_defaults(), literal([], JSON()), literal([], JSON()))))
 
 
 def _defaults() -> tuple[Any, ...]:
@@ -138,26 +145,66 @@ def claim_objects(wallet: GoogleWallet, settings: Settings) -> list[Job]:
         program = member.program
         if program.id not in tags:
             tags[program.id] = art_tag(strip_art(program))
-        body = mapping.loyalty_object(program, card_content(program, member),
-                                      issuer_id=wallet.issuer_id,
+        content = card_content(program, member)
+        body = mapping.loyalty_object(program, content, issuer_id=wallet.issuer_id,
                                       serial_number=member.serial_number,
                                       base_url=settings.BASE_URL, art_tag=tags[program.id])
         digest = body_hash(body)
-        jobs.append(Job(row.id, member.pass_version, row.attempts, row.inserted, body, digest,
-                        unchanged=row.inserted and row.body_hash == digest))
+        unchanged = row.inserted and row.body_hash == digest
+        jobs.append(_with_messages(Job(row.id, member.pass_version, row.attempts, row.inserted,
+                                       body, digest, unchanged=unchanged),
+                                   row, program, mapping.card_fields(content), now))
     _lease(GoogleObject, GoogleObject.id, [j.row_id for j in jobs if not j.unchanged],
            settings.PUSH_LEASE_SECONDS)
     db.session.commit()
     return jobs
 
 
+def _with_messages(job: Job, row: GoogleObject, program: Program, card: mapping.CardFields,
+                   now: datetime) -> Job:
+    """The job plus the milestone messages reached since the last delivery."""
+    current = messages.milestone_values(card)
+    new = messages.milestone_messages(
+        row.milestones if row.inserted else None, current,
+        lang=program.language or "en", overrides=program.translations or None,
+        message_id=f"v{job.version}")
+    typed, notified = messages.plan_messages(new, list(row.notified_at or []), now)
+    old = list(row.messages or [])
+    keep = messages.kept_messages(old, len(typed))
+    return replace(job, messages=tuple(typed), keep=keep, on_success={
+        "body_hash": job.body_hash, "milestones": current, "notified_at": notified,
+        "messages": (old if keep is None else keep) + typed})
+
+
 def send(wallet: GoogleWallet, kind: str, jobs: list[Job],
          pacer: Pacer) -> dict[int, GoogleAnswer]:
     """Upsert each changed class or object at Google (no transaction open), at the
-    deployment's shared rate."""
-    return {job.row_id: wallet.client.upsert(kind, job.body or {}, exists=job.inserted,
-                                             pace=pacer.wait)
-            for job in jobs if not job.unchanged}
+    deployment's shared rate; then add its milestone messages."""
+    answers = {}
+    for job in jobs:
+        if job.unchanged:
+            continue
+        answer = wallet.client.upsert(kind, job.body or {}, exists=job.inserted, pace=pacer.wait)
+        answers[job.row_id] = answer
+        if job.messages and classify(answer) is Outcome.OK:
+            _add_messages(wallet, job, pacer)
+    return answers
+
+
+def _add_messages(wallet: GoogleWallet, job: Job, pacer: Pacer) -> None:
+    """Prune old messages if needed, then add each new one; a notification refused for
+    quota is sent again as a plain message (never retried as a notification)."""
+    client, object_id = wallet.client, (job.body or {})["id"]
+    if job.keep is not None:
+        client.patch("loyaltyObject", {"id": object_id, "messages": job.keep}, pacer.wait)
+    for message in job.messages:
+        answer = client.add_message("loyaltyObject", object_id, message, pacer.wait)
+        if classify(answer) is Outcome.QUOTA:
+            answer = client.add_message("loyaltyObject", object_id,
+                                        {**message, "messageType": "TEXT"}, pacer.wait)
+        if classify(answer) is not Outcome.OK:
+            log.warning("Google Wallet refused a message on %s: %s %s", object_id,
+                        answer.status, answer.reason)
 
 
 def record(model: Any, key: Any, jobs: list[Job], answers: dict[int, GoogleAnswer],
@@ -172,8 +219,7 @@ def record(model: Any, key: Any, jobs: list[Job], answers: dict[int, GoogleAnswe
             values = {version_col: job.version, "inserted": True, "delivered_at": now,
                       "status": answer.status, "reason": None, "attempts": 0,
                       "next_attempt_at": None}
-            if model is GoogleObject:
-                values["body_hash"] = job.body_hash
+            values.update(job.on_success)
             current = getattr(model, version_col)
             db.session.execute(update(model).where(key == job.row_id, current < job.version)
                                .values(**values))

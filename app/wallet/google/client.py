@@ -129,10 +129,11 @@ class GoogleClient:
         """PATCH the fields in `body` (whole arrays are replaced) of an existing resource."""
         return self.call("PATCH", f"{kind}/{quote(body['id'], safe='')}", body, pace)
 
-    def add_message(self, kind: str, resource_id: str, message: dict[str, Any]) -> GoogleAnswer:
+    def add_message(self, kind: str, resource_id: str, message: dict[str, Any],
+                    pace: Pace | None = None) -> GoogleAnswer:
         """POST addMessage on a class or object."""
         return self.call("POST", f"{kind}/{quote(resource_id, safe='')}/addMessage",
-                         {"message": message})
+                         {"message": message}, pace)
 
     def upsert(self, kind: str, body: dict[str, Any], *, exists: bool,
                pace: Pace | None = None) -> GoogleAnswer:

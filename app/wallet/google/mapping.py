@@ -65,6 +65,9 @@ def _fields(content: CardContent) -> CardFields:
         background_color=content.colors.get("background_color"))
 
 
+card_fields = _fields
+
+
 def class_id(issuer_id: str, program_id: int) -> str:
     """The Google id of a program's LoyaltyClass."""
     return f"{issuer_id}.walletpass-program-{program_id}"
