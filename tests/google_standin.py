@@ -33,6 +33,8 @@ class Recorded:
     path: str
     body: Any
     status: int
+    at: float = field(default_factory=time.perf_counter)
+    """When the request was answered (perf_counter), for latency measurements."""
 
 
 @dataclass
