@@ -20,7 +20,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, Boolean, Integer, insert, literal, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Integer,
+    bindparam,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from app.config import Settings
 from app.extensions import db
@@ -209,28 +219,37 @@ def _add_messages(wallet: GoogleWallet, job: Job, pacer: Pacer) -> None:
 
 def record(model: Any, key: Any, jobs: list[Job], answers: dict[int, GoogleAnswer],
            settings: Settings) -> None:
-    """Store each outcome: delivered (with the version and hash sent) or back off and retry."""
+    """Store each outcome, in a few executemany UPDATEs: delivered (with the version, hash
+    and messages sent) or back off and retry."""
     now = utcnow()
+    table, key_name = model.__table__, key.key
     version_col = "delivered_design" if model is GoogleClass else "delivered_version"
+    delivered: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     for job in jobs:
         answer = answers.get(job.row_id, GoogleAnswer(200))
-        values: dict[str, Any]
         if classify(answer) is Outcome.OK:
-            values = {version_col: job.version, "inserted": True, "delivered_at": now,
-                      "status": answer.status, "reason": None, "attempts": 0,
-                      "next_attempt_at": None}
-            values.update(job.on_success)
-            current = getattr(model, version_col)
-            db.session.execute(update(model).where(key == job.row_id, current < job.version)
-                               .values(**values))
-            db.session.execute(update(model).where(key == job.row_id, current >= job.version)
-                               .values(next_attempt_at=None))
+            delivered.append({"b_id": job.row_id, "b_v": job.version, "b_status": answer.status,
+                              **{f"b_{k}": v for k, v in job.on_success.items()}})
         else:
             delay = min(settings.PUSH_RETRY_MAX_SECONDS, FIRST_RETRY * 2 ** min(job.attempts, 16))
-            delay *= random.uniform(0.8, 1.2)
-            db.session.execute(update(model).where(key == job.row_id).values(
-                status=answer.status, reason=(answer.reason or "")[:64] or None,
-                attempts=model.attempts + 1, next_attempt_at=now + timedelta(seconds=delay)))
+            failed.append({"b_id": job.row_id, "b_status": answer.status,
+                           "b_reason": (answer.reason or "")[:64] or None,
+                           "b_next": now + timedelta(seconds=delay * random.uniform(0.8, 1.2))})
+    row_key, current = table.c[key_name], table.c[version_col]
+    if delivered:
+        extra: dict[str, Any] = {k: bindparam(f"b_{k}") for k in jobs[0].on_success}
+        db.session.execute(update(table).where(
+            row_key == bindparam("b_id"), current < bindparam("b_v", type_=Integer())).values(
+            {version_col: bindparam("b_v"), "inserted": True, "delivered_at": now,
+             "status": bindparam("b_status"), "reason": None, "attempts": 0,
+             "next_attempt_at": None, **extra}), delivered)
+        db.session.execute(update(table).where(row_key == bindparam("b_id")).values(
+            next_attempt_at=None), [{"b_id": d["b_id"]} for d in delivered])
+    if failed:
+        db.session.execute(update(table).where(row_key == bindparam("b_id")).values(
+            status=bindparam("b_status"), reason=bindparam("b_reason"),
+            attempts=table.c.attempts + 1, next_attempt_at=bindparam("b_next")), failed)
     db.session.commit()
     _log_failures(answers)
 
