@@ -235,3 +235,24 @@ def test_milestones_notify_within_google_budget(app: Flask, api: Api, program: d
     assert [(m["body"], m["messageType"]) for m in stored["messages"]][-1] == (
         "Your tier is now Gold", "TEXT")
     assert google.schema_errors == []
+
+
+def test_delivery_state_and_stale_objects(app: Flask, api: Api, program: dict[str, Any],
+                                          google: GoogleStandIn) -> None:
+    from app.models import Member
+    from app.wallet.google.saves import google_card, stale_google_objects
+
+    member = api.post(f"/programs/{program['id']}/members",
+                      {"email": "ann@example.test"}).get_json()
+    sweep(app)
+    google.fail_next(503, count=3)
+    api.post(f"/members/{member['id']}/earn", {"points": 5})
+    sweep(app)
+    with app.app_context():
+        row = db.session.get(Member, member["id"])
+        card = google_card(row)
+        assert card is not None
+        assert (card["inserted"], card["up_to_date"], card["status"]) == (True, False, 503)
+        # pass_updated_at may be up to a second ahead (it only moves forward): look past it
+        assert stale_google_objects(program["id"], -1, 10)[0]["google_status"] == 503
+        assert stale_google_objects(program["id"], 60, 10) == []
