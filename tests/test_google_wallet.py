@@ -256,3 +256,29 @@ def test_delivery_state_and_stale_objects(app: Flask, api: Api, program: dict[st
         # pass_updated_at may be up to a second ahead (it only moves forward): look past it
         assert stale_google_objects(program["id"], -1, 10)[0]["google_status"] == 503
         assert stale_google_objects(program["id"], 60, 10) == []
+
+
+def test_images_the_class_and_object_point_to_are_served(app: Flask, api: Api,
+                                                         program: dict[str, Any],
+                                                         google: GoogleStandIn) -> None:
+    import io
+
+    from PIL import Image
+
+    from tests.test_loyalty import add_tiers
+
+    add_tiers(api, program)
+    member = api.post(f"/programs/{program['id']}/members", {"email": "ann@example.test"})
+    api.post(f"/members/{member.get_json()['id']}/earn", {"points": 150})  # Silver
+    sweep(app)
+    cls = next(iter(google.resources["loyaltyClass"].values()))
+    obj = next(iter(google.resources["loyaltyObject"].values()))
+    for uri in (cls["programLogo"]["sourceUri"]["uri"], cls["heroImage"]["sourceUri"]["uri"],
+                obj["heroImage"]["sourceUri"]["uri"]):
+        resp = api.client.get(urlsplit(uri).path)
+        assert resp.status_code == 200 and resp.mimetype == "image/png", uri
+    hero = Image.open(io.BytesIO(api.client.get(
+        urlsplit(obj["heroImage"]["sourceUri"]["uri"]).path).data))
+    assert hero.size == (1032, 336)
+    assert api.client.get(f"/google/hero/{program['id']}/c0c0c0-nottheart.png"
+                          ).status_code == 404

@@ -50,8 +50,11 @@ def program_image(program_id: int, filename: str) -> bytes | None:
 
 def strip_art(program: Program) -> bytes | None:
     """The program's largest strip image, the source of hero images."""
-    return next((program_image(program.id, n) for n in ("strip@3x.png", "strip.png")
-                 if program_image(program.id, n) is not None), None)
+    for name in ("strip@3x.png", "strip.png"):
+        data = program_image(program.id, name)
+        if data is not None:
+            return data
+    return None
 
 
 def art_tag(strip: bytes | None) -> str:
