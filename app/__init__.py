@@ -92,19 +92,24 @@ def _register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the service."""
     from app.api import bp as api_bp
     from app.wallet.apple.webservice import bp as apple_ws_bp
+    from app.wallet.google.web import bp as google_bp
     from app.web import bp as web_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(apple_ws_bp)
+    app.register_blueprint(google_bp)
 
 
 def _init_wallet(app: Flask, settings: Settings) -> None:
-    """Load the Apple signing identity once (a clear startup error if it is unusable)."""
+    """Load the Apple signing identity and the Google service account once (a clear
+    start-up error if either is unusable; Google is never called at start-up)."""
     from app.wallet.apple.issuer import PassIssuer, load_signing_identity
+    from app.wallet.google.issuer import load_google_wallet
 
     identity = load_signing_identity(settings, app.logger)
     app.extensions["walletpass.apple"] = PassIssuer(identity, settings)
+    app.extensions["walletpass.google"] = load_google_wallet(settings, app.logger)
 
 
 def _stored_secret(data_dir: Path) -> str:

@@ -149,6 +149,43 @@ class Settings:
         metadata={"doc": "Longest back-off between retries after APNs answers 429, 5xx or "
                          "cannot be reached."},
     )
+    GOOGLE_SERVICE_ACCOUNT_FILE: str = field(
+        default="",
+        metadata={"doc": "JSON key file of the Google Cloud service account that issues Google "
+                         "Wallet cards (its token_uri is honoured). Empty: Google Wallet is off."},
+    )
+    GOOGLE_ISSUER_ID: str = field(
+        default="", metadata={"doc": "Google Wallet issuer id (from the Google Pay & Wallet "
+                                     "console). Empty: Google Wallet is off."}
+    )
+    GOOGLE_API_URL: str = field(
+        default="https://walletobjects.googleapis.com/walletobjects/v1",
+        metadata={"doc": "Google Wallet REST API base URL."},
+    )
+    GOOGLE_TIMEOUT: float = field(
+        default=10.0,
+        metadata={"doc": "Seconds one Google Wallet API or token request may take before it is "
+                         "retried later."},
+    )
+    GOOGLE_ROOT_KEYS_URL: str = field(
+        default="https://pay.google.com/gp/m/issuer/keys",
+        metadata={"doc": "Where Google's root keys that sign save/delete callbacks are fetched "
+                         "(cached for an hour)."},
+    )
+    GOOGLE_ROOT_KEYS_FILE: str = field(
+        default="",
+        metadata={"doc": "A file holding Google's root keys document, used instead of "
+                         "GOOGLE_ROOT_KEYS_URL when set."},
+    )
+    GOOGLE_RATE_LIMIT: float = field(
+        default=20.0,
+        metadata={"doc": "Google Wallet API calls per second for the whole deployment (every "
+                         "process shares it through the database); Google allows 20."},
+    )
+    GOOGLE_BATCH_SIZE: int = field(
+        default=20,
+        metadata={"doc": "Google objects and classes a Google update sweep claims per round."},
+    )
     STALE_MINUTES: int = field(
         default=60,
         metadata={"doc": "Default N of /programs/{id}/stale-members: devices that have not "
@@ -198,6 +235,7 @@ class Settings:
     def finalize(self) -> None:
         """Fill in settings derived from others (database URL, trailing slashes)."""
         self.BASE_URL = self.BASE_URL.rstrip("/")
+        self.GOOGLE_API_URL = self.GOOGLE_API_URL.rstrip("/")
         if not self.DATABASE_URL:
             db_path = Path(self.DATA_DIR) / "walletpass.db"
             self.DATABASE_URL = f"sqlite:///{db_path}"

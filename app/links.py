@@ -45,6 +45,17 @@ def apple_web_service_url(settings: Settings | None = None) -> str:
     return public_url("/wallet", settings)
 
 
+def google_save_link(member: Member, settings: Settings | None = None) -> str:
+    """The service's own Google Wallet link: it redirects to a freshly signed save link."""
+    return public_url(f"/g/{member.download_token}", settings)
+
+
+def google_enabled(settings: Settings | None = None) -> bool:
+    """Whether Google Wallet is configured (a half setup is refused at start-up)."""
+    s = _settings(settings)
+    return bool(s.GOOGLE_SERVICE_ACCOUNT_FILE and s.GOOGLE_ISSUER_ID)
+
+
 def signup_link(program_id: int, location: str | None = None,
                 settings: Settings | None = None) -> str:
     """A program's public signup page, tagged with the store location it was found at."""
@@ -53,5 +64,8 @@ def signup_link(program_id: int, location: str | None = None,
 
 
 def member_links(member: Member, settings: Settings | None = None) -> dict[str, str]:
-    """Every public link to a member's card, by wallet."""
-    return {"apple": apple_pass_link(member, settings)}
+    """Every public link to a member's card, by wallet (Google only where it is configured)."""
+    out = {"apple": apple_pass_link(member, settings)}
+    if google_enabled(settings):
+        out["google"] = google_save_link(member, settings)
+    return out

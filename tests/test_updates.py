@@ -396,7 +396,7 @@ def test_a_backlogged_channel_does_not_starve_another(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from app.updates import CHANNELS, pipeline
 
-    assert list(CHANNELS) == ["backlogged", "apple"]
+    assert list(CHANNELS) == ["backlogged", "apple", "google"]
     ids = enroll(api, program, 7)
     tokens = add_devices(app, ids)
     api.patch(f"/programs/{program['id']}", {"background_color": "#abcdef"})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 from app import validation as v
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
+from app.jobs import PASS_UPDATES, wake
 from app.loyalty import bonuses
 from app.loyalty.ledger import held_locked, locking, standing_loads
 from app.models import Member, Merchant, Program
@@ -57,6 +58,7 @@ def enroll_member(program: Program, body: dict[str, Any]) -> Member:
             "member_id": member.id, "program_id": member.program_id, "email": member.email,
             "external_id": member.external_id, "referred_by_id": member.referred_by_id},
             member_id=member.id)
+        wake(db.session(), PASS_UPDATES)  # the Google channel inserts the new member's object
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

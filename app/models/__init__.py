@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one file per aggregate."""
 
 from app.models.device import AppleDevice, AppleRegistration
+from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
 from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
 from app.models.member import Member
 from app.models.merchant import ApiKey, Merchant
@@ -12,3 +13,4 @@ __all__ = ["ApiKey", "AppleDevice", "AppleRegistration", "Member", "Merchant", "
            "ProgramImage"]
 __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "OutboxEvent",
             "Reward", "Tier", "Webhook", "WebhookDelivery"]
+__all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]

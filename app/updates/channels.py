@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from app.updates import register_channel
 from app.updates.apple import AppleChannel
+from app.updates.google import GoogleChannel
 
 register_channel(AppleChannel())
+register_channel(GoogleChannel())
