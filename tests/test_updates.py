@@ -379,6 +379,7 @@ class BackloggedChannel:
 @pytest.fixture
 def backlogged_first() -> Any:
     """Register a backlogged channel, with its turn before Apple's; removed afterwards."""
+    import app.updates.pipeline  # noqa: F401  (registers the real channels)
     from app.updates import CHANNELS, register_channel
 
     before = dict(CHANNELS)
