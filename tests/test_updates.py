@@ -431,5 +431,8 @@ def test_the_sweep_registers_its_channels_in_one_place() -> None:
     import app.updates.pipeline  # noqa: F401  (imports app.updates.channels)
     from app.updates import CHANNELS
     from app.updates.apple import AppleChannel
+    from app.updates.google import GoogleChannel
 
-    assert list(CHANNELS) == ["apple"] and isinstance(CHANNELS["apple"], AppleChannel)
+    assert list(CHANNELS) == ["apple", "google"]
+    assert isinstance(CHANNELS["apple"], AppleChannel)
+    assert isinstance(CHANNELS["google"], GoogleChannel)
