@@ -1,4 +1,4 @@
-"""Card fixtures: one spec per kind of card, stored as database rows for the golden tests.
+"""Card fixtures: one spec per kind of card, as database rows or as a hand-built snapshot.
 
 Each spec is plain data (program design, rules, tiers, rewards, member, ledger lots) with
 every random or time-dependent value fixed, so the same spec always renders the same pass.
@@ -13,6 +13,15 @@ from typing import Any
 
 from app.extensions import db
 from app.models import LedgerEntry, LoyaltyRules, Member, Merchant, Program, Reward, Tier
+from app.wallet.snapshot import (
+    CardDesign,
+    CardMember,
+    CardReward,
+    CardSnapshot,
+    CardTier,
+    ExpiringPoints,
+    Location,
+)
 
 PASS_TYPE_ID = "pass.test.walletpass"
 TEAM_ID = "TEAM123456"
@@ -125,3 +134,32 @@ def create(name: str) -> Member:
     db.session.flush()
     db.session.expire_all()  # read back as stored, like a request would
     return db.session.get(Member, member.id)
+
+
+EXPIRING = {"expiring": (50, _t(2025, 6, 30, 10, 0))}
+"""What each fixture's snapshot says about expiring points (from its lots)."""
+
+
+def snapshot(name: str, timezone: str = "UTC") -> CardSnapshot:
+    """The fixture's card snapshot built by hand from its spec: no database."""
+    spec = FIXTURES[name]
+    design = {**DESIGN, **spec.get("design", {})}
+    rules = spec.get("rules", {})
+    fields = {**MEMBER, **spec.get("member", {})}
+    tier_name = fields.pop("tier", None)
+    tier = next((t for t in spec.get("tiers", []) if t["name"] == tier_name), None)
+    soonest = EXPIRING.get(name)
+    return CardSnapshot(
+        member=CardMember(id=1, serial_number=serial_of(name), auth_token=token_of(name),
+                          **fields),
+        design=CardDesign(
+            program_id=1, design_version=1,
+            **{k: v for k, v in design.items() if k != "locations"},
+            locations=tuple(Location(**loc) for loc in design["locations"]),
+            stamps_required=rules["stamps_required"] if rules.get("mode") == "stamps" else None),
+        tier=CardTier(**{k: v for k, v in tier.items() if k != "threshold"}) if tier else None,
+        rewards=tuple(CardReward(i, reward, cost)
+                      for i, (reward, cost) in enumerate(spec.get("rewards", []), 1)),
+        expiring=ExpiringPoints(*soonest) if soonest else None,
+        timezone=timezone,
+    )

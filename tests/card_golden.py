@@ -15,26 +15,24 @@ from typing import Any
 
 from app import create_app
 from app.extensions import db
-from app.models import Member
-from app.wallet import i18n
 from app.wallet.apple.certs import create_dev_identity
-from app.wallet.apple.passjson import build_pass_json
+from app.wallet.apple.passjson import build_pass_json, pass_strings
 from app.wallet.content import card_content
+from app.wallet.snapshot import CardSnapshot, load_snapshot
 from tests import card_fixtures
 from tests.conftest import app_config
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-def render(member: Member) -> dict[str, Any]:
-    """pass.json and pass.strings (decoded) of a member's card, from the database."""
-    program = member.program
-    content = card_content(program, member)
-    data = build_pass_json(program, member, pass_type_id=card_fixtures.PASS_TYPE_ID,
+def render(snapshot: CardSnapshot) -> dict[str, Any]:
+    """pass.json and pass.strings (decoded) of the card a snapshot describes."""
+    content = card_content(snapshot)
+    data = build_pass_json(content, auth_token=snapshot.member.auth_token,
+                           pass_type_id=card_fixtures.PASS_TYPE_ID,
                            team_id=card_fixtures.TEAM_ID,
-                           web_service_url=card_fixtures.WEB_SERVICE_URL, content=content)
-    strings = i18n.pass_strings_files(content.translatable, program.translations or None,
-                                      source_language=program.language or "en")
+                           web_service_url=card_fixtures.WEB_SERVICE_URL)
+    strings = pass_strings(content)
     return {"pass.json": data,
             "pass.strings": {name: body[2:].decode("utf-16-le") for name, body in strings.items()}}
 
@@ -55,7 +53,7 @@ def main() -> int:
         with app.app_context():
             db.create_all()
             for name in card_fixtures.FIXTURES:
-                write(name, render(card_fixtures.create(name)))
+                write(name, render(load_snapshot(card_fixtures.create(name))))
             db.session.rollback()
             db.engine.dispose()
     return 0
