@@ -59,25 +59,27 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class StampStrip:
-    """A stamp card's strip: the row of stamps, drawn in these colours with this artwork."""
+    """A stamp card's strip: the row of stamps, drawn in these colours with the design's
+    stamp artwork (`art`) when one was uploaded, else with a drawn stamp."""
 
     row: StampRow
     background_color: str
     foreground_color: str
-    art: ImageRef | None = None
+    art: ImageRef
 
 
 @dataclass(frozen=True)
 class Style:
-    """How the card looks: colours after the tier's override, logo text and images."""
+    """How the card looks: colours after the tier's override, logo text and images (every
+    design has an icon, a logo and a strip)."""
 
     background_color: str
     foreground_color: str
     label_color: str
     logo_text: str
-    icon: ImageRef | None = None
-    logo: ImageRef | None = None
-    strip: ImageRef | None = None
+    icon: ImageRef
+    logo: ImageRef
+    strip: ImageRef | None
     """The design's strip picture; None on a stamp card, whose strip is `stamps`."""
     stamps: StampStrip | None = None
 
@@ -220,9 +222,8 @@ def _style(snapshot: CardSnapshot, stamps: StampRow | None) -> Style:
     """Colours (the tier's win over the design's), logo text and image references."""
     design, tier = snapshot.design, snapshot.tier
 
-    def image(kind: str) -> ImageRef | None:
-        return (ImageRef(design.program_id, design.design_version, kind)
-                if kind in design.images else None)
+    def image(kind: str) -> ImageRef:
+        return ImageRef(design.program_id, design.design_version, kind)
 
     strip = None
     if stamps is not None:  # the strip uses the design's colours, not the tier's

@@ -3,7 +3,9 @@
 `load_snapshot(member)` is the only place card data is queried; `card_content` (content.py)
 and every wallet mapping work on the CardSnapshot it returns, so they need no app, database
 or certificate, and tests can build snapshots by hand. Image bytes are not part of a
-snapshot (a wallet fetches them once per design version with `load_design_files`).
+snapshot: every design has an icon, a logo and a strip (made from its template, replaced
+by uploads) and maybe stamp artwork; a wallet fetches their bytes once per design version
+with `load_design_files`.
 """
 
 from __future__ import annotations
@@ -64,8 +66,6 @@ class CardDesign:
     terms: str = ""
     locations: tuple[Location, ...] = ()
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    images: frozenset[str] = frozenset()
-    """Kinds of image the design has: icon, logo, strip, stamp (the stamp artwork)."""
     stamps_required: int | None = None
     """Stamps on a full card, or None for a points card."""
 
@@ -136,10 +136,8 @@ def _member(member: Member) -> CardMember:
 
 
 def _design(program: Program) -> CardDesign:
-    """The design part of a snapshot (image kinds only: no image bytes)."""
+    """The design part of a snapshot (no images: see load_design_files)."""
     rules = rules_of(program)
-    kinds = db.session.scalars(select(ProgramImage.kind).distinct()
-                               .where(ProgramImage.program_id == program.id))
     return CardDesign(
         program_id=program.id, design_version=program.design_version, name=program.name,
         organization_name=program.organization_name, description=program.description,
@@ -150,7 +148,7 @@ def _design(program: Program) -> CardDesign:
         terms=program.terms or "", locations=tuple(
             Location(loc["latitude"], loc["longitude"], loc.get("relevant_text") or "")
             for loc in program.locations or []),
-        translations=program.translations or {}, images=frozenset(kinds),
+        translations=program.translations or {},
         stamps_required=rules.stamps_required if rules.mode == "stamps" else None)
 
 
