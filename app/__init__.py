@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import secrets
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 from app.config import Settings, legacy_data_notice
 from app.errors import register_error_handlers
 from app.extensions import db, migrate
+from app.startup import startup_lock
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; SQLite's is 2**63 - 1
@@ -121,17 +120,6 @@ def _stored_secret(data_dir: Path) -> str:
             with os.fdopen(fd, "w") as out:
                 out.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
-
-
-@contextmanager
-def startup_lock(data_dir: Path) -> Iterator[None]:
-    """An exclusive lock on the data folder, for first-start work done by many processes."""
-    with open(data_dir / ".startup.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -100,6 +100,7 @@ def _populate(app: Flask, google: Any, count: int) -> tuple[int, list[int]]:
     from app.wallet.content import card_content
     from app.wallet.google import mapping
     from app.wallet.google.savelink import art_tag, strip_art
+    from app.wallet.snapshot import load_snapshot
 
     with app.app_context():
         wallet = app.extensions["walletpass.google"]
@@ -121,7 +122,7 @@ def _populate(app: Flask, google: Any, count: int) -> tuple[int, list[int]]:
         tag = art_tag(strip_art(program))
         rows = []
         for member in db.session.scalars(select(Member).order_by(Member.id)):
-            body = mapping.loyalty_object(program, card_content(program, member),
+            body = mapping.loyalty_object(program, card_content(load_snapshot(member)),
                                           issuer_id=ISSUER, serial_number=member.serial_number,
                                           base_url=base, art_tag=tag)
             google.resources["loyaltyObject"][body["id"]] = body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import UTC, datetime
@@ -12,8 +13,16 @@ import pytest
 from jsonschema import ValidationError
 
 from app.models import Program
-from app.wallet.content import CardContent, Field
+from app.wallet.content import CardContent, Line, card_content
 from app.wallet.google import mapping
+from app.wallet.snapshot import (
+    CardDesign,
+    CardMember,
+    CardReward,
+    CardSnapshot,
+    CardTier,
+    ExpiringPoints,
+)
 from tests import google_schema
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -38,21 +47,18 @@ def program(**overrides: Any) -> Program:
 
 def content(tier: bool = True) -> CardContent:
     """The content card_content builds for a Gold member with a reward and expiring points."""
-    secondary = [Field("member", "Member", "Ann Lee")]
-    back = [Field("member_since", "Member since", "2026-01-01")]
-    aux = [Field("reward", "Rewards", "Free latte", change_message="New reward available: %@"),
-           Field("expiring", "Points expiring", "40 · 2026-12-31")]
-    colors = {}
-    if tier:
-        secondary.append(Field("tier", "Tier", "Gold", change_message="Your tier is now %@"))
-        back.append(Field("perks", "Perks", "Free size upgrade"))
-        colors = {"background_color": "#C9A227"}
-    back.append(Field("terms", "Terms and conditions", "Points expire after a year."))
-    return CardContent(header=[Field("header_points", "Points", 1250)],
-                       primary=[Field("points", "Points", 1250, "You now have %@ points")],
-                       secondary=secondary, auxiliary=aux, back=back,
-                       barcode_value="0f3c9a2b7d4e4c1a9b8e6d5c4b3a2f10",
-                       barcode_alt_text="0F3C9A2B7D4E", colors=colors)
+    member = CardMember(id=1, serial_number="0f3c9a2b7d4e4c1a9b8e6d5c4b3a2f10", auth_token="t",
+                        name="Ann Lee", email="ann@example.com", points=1250,
+                        created_at=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    design = CardDesign(program_id=7, design_version=3, name="Bean Points",
+                        organization_name="Bean There", description="Bean There loyalty",
+                        logo_text="", background_color="#3B2418", foreground_color="#FFFFFF",
+                        label_color="#F2C48D", terms="Points expire after a year.")
+    gold = CardTier("Gold", perks="Free size upgrade", background_color="#C9A227")
+    return card_content(CardSnapshot(
+        member=member, design=design, tier=gold if tier else None,
+        rewards=(CardReward(1, "Free latte", 1000),),
+        expiring=ExpiringPoints(40, datetime(2026, 12, 31, 12, tzinfo=UTC))))
 
 
 def check_golden(name: str, body: dict[str, Any]) -> None:
@@ -108,8 +114,7 @@ def test_object_without_tier_has_no_hero_and_no_tier_module() -> None:
 
 def test_stamp_balance_is_a_string() -> None:
     stamps = content(tier=False)
-    stamps = CardContent(**{**stamps.__dict__,
-                            "primary": [Field("points", "Stamps", "3/10")]})
+    stamps = dataclasses.replace(stamps, balance=Line("Stamps", "3/10"))
     body = mapping.loyalty_object(program(), stamps, issuer_id=ISSUER, serial_number="abc",
                                   base_url=BASE)
     google_schema.validate("LoyaltyObject", body)

@@ -126,17 +126,21 @@ def test_tier_promotion_multiplier_and_next_tier(api: Api, app: Flask,
     body = earn(api, ann["id"], {"amount": "10"}).get_json()
     assert body["transaction"]["points"] == 15  # Silver earns x1.5
     with app.app_context():
-        from app.wallet.content import card_content
+        from app.wallet.apple.passjson import field_groups, pass_texts
+        from app.wallet.content import Line, card_content
+        from app.wallet.snapshot import load_snapshot
 
         member = db.session.get(Member, ann["id"])
-        content = card_content(member.program, member)
-        tier_field = [f for f in content.secondary if f.key == "tier"][0]
-        assert tier_field.value == "Silver"
-        assert tier_field.change_message == "Your tier is now %@"
-        assert content.colors == {"background_color": "#C0C0C0"}
-        assert "Silver" not in content.translatable  # member data stays out of pass.strings
-        assert {"Tier", "Your tier is now %@", "New reward available: %@"} <= set(
-            card_content(member.program, db.session.get(Member, ann["id"])).translatable)
+        content = card_content(load_snapshot(member))
+        assert content.tier == Line("Tier", "Silver")
+        assert ("tier", content.tier, "Your tier is now %@") in field_groups(content)[
+            "secondaryFields"]
+        program = member.program
+        assert content.style.background_color == "#C0C0C0"  # the tier's colour
+        assert content.style.foreground_color == program.foreground_color  # not set by it
+        texts = pass_texts(content)
+        assert "Silver" not in texts  # member data stays out of pass.strings
+        assert {"Tier", "Your tier is now %@", "New reward available: %@"} <= set(texts)
 
 
 def test_tier_demotion_at_end_of_window(api: Api, app: Flask, program: dict[str, Any]) -> None:
@@ -238,12 +242,14 @@ def test_card_shows_reward_available(api: Api, app: Flask, program: dict[str, An
     add_reward(api, program, 100, "Free coffee")
     earn(api, member["id"], {"points": 120})
     with app.app_context():
-        from app.wallet.content import card_content
+        from app.wallet.apple.passjson import field_groups
+        from app.wallet.content import Line, card_content
+        from app.wallet.snapshot import load_snapshot
 
-        row = db.session.get(Member, member["id"])
-        field = [f for f in card_content(row.program, row).auxiliary if f.key == "reward"][0]
-        assert field.value == "Free coffee"
-        assert field.change_message == "New reward available: %@"
+        content = card_content(load_snapshot(db.session.get(Member, member["id"])))
+        assert content.available_reward == Line("Rewards", "Free coffee")
+        assert ("reward", content.available_reward, "New reward available: %@") in (
+            field_groups(content)["auxiliaryFields"])
 
 
 def test_welcome_and_referral_bonuses(api: Api, app: Flask, program: dict[str, Any]) -> None:
@@ -530,10 +536,12 @@ def test_translatable_texts_do_not_depend_on_the_member(api: Api, app: Flask,
     earn(api, rich["id"], {"points": 600})
     poor = enroll(api, program, "poor@example.test")
     with app.app_context():
+        from app.wallet.apple.passjson import pass_texts
         from app.wallet.content import card_content
+        from app.wallet.snapshot import load_snapshot
 
-        texts = [card_content(m.program, m).translatable
-                 for m in (db.session.get(Member, rich["id"]), db.session.get(Member, poor["id"]))]
+        texts = [pass_texts(card_content(load_snapshot(db.session.get(Member, m["id"]))))
+                 for m in (rich, poor)]
     assert texts[0] == texts[1]  # one pass.strings bundle serves both cards
 
 

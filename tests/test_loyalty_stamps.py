@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from flask import Flask
 from PIL import Image
 
-from app.loyalty import stamps
-from app.loyalty.stamps import StampRow, layout, render
+from app.wallet import stamps
+from app.wallet.stamps import StampRow, layout, render
 from tests.conftest import Api
 
 

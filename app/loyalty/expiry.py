@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -62,14 +62,19 @@ def expiring(member: Member, until: datetime | None = None) -> list[dict[str, An
     return [{"points": p, "expires_at": d} for d, p in sorted(per_day.items())]
 
 
-def next_expiry(member: Member) -> tuple[int, str] | None:
-    """(points, day) of the member's next expiring points, or None."""
+def next_expiry(member_id: int, zone: tzinfo = UTC) -> tuple[int, datetime] | None:
+    """(points, first expiry) of the member's next expiring points, or None: the points are
+    those of every lot expiring on the same day as the first one, a day in `zone`."""
     first = db.session.scalar(
         select(func.min(LedgerEntry.expires_at))
-        .where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0,
+        .where(LedgerEntry.member_id == member_id, LedgerEntry.remaining > 0,
                LedgerEntry.expires_at.is_not(None)))
     if first is None:
         return None
-    day_end = first.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    soonest = expiring(member, day_end - timedelta(microseconds=1))
-    return soonest[0]["points"], soonest[0]["expires_at"]
+    day = first.astimezone(zone).date() + timedelta(days=1)
+    day_end = datetime.combine(day, time(), tzinfo=zone)
+    points = db.session.scalar(
+        select(func.sum(LedgerEntry.remaining))
+        .where(LedgerEntry.member_id == member_id, LedgerEntry.remaining > 0,
+               LedgerEntry.expires_at.is_not(None), LedgerEntry.expires_at < day_end))
+    return int(points or 0), first

@@ -41,6 +41,7 @@ from app.wallet.google import mapping, messages
 from app.wallet.google.client import GoogleAnswer, Outcome, classify
 from app.wallet.google.issuer import GoogleWallet
 from app.wallet.google.savelink import art_tag, strip_art
+from app.wallet.snapshot import load_snapshot
 
 log = logging.getLogger(__name__)
 FIRST_RETRY = 5.0
@@ -151,7 +152,7 @@ def claim_objects(wallet: GoogleWallet, settings: Settings) -> list[Job]:
         program = member.program
         if program.id not in tags:
             tags[program.id] = art_tag(strip_art(program))
-        content = card_content(program, member)
+        content = card_content(load_snapshot(member))
         body = mapping.loyalty_object(program, content, issuer_id=wallet.issuer_id,
                                       serial_number=member.serial_number,
                                       base_url=settings.BASE_URL, art_tag=tags[program.id])

@@ -5,15 +5,14 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.config import Settings
 from app.links import apple_web_service_url
-from app.loyalty.stamps import ART_KIND as STAMP_ART_KIND
-from app.loyalty.stamps import StampRow, strip_files
-from app.models import Member, Program
-from app.wallet import i18n
+from app.models import Member
+from app.startup import startup_lock
 from app.wallet.apple.certs import (
     CertificateError,
     SigningIdentity,
@@ -22,9 +21,11 @@ from app.wallet.apple.certs import (
     is_development,
     load_identity,
 )
-from app.wallet.apple.passjson import build_pass_json
+from app.wallet.apple.passjson import build_pass_json, pass_strings
 from app.wallet.apple.signing import PassSigner, StaticBundle, make_static_bundle
-from app.wallet.content import card_content
+from app.wallet.content import CardContent, card_content
+from app.wallet.snapshot import CardSnapshot, load_design_files, load_snapshot
+from app.wallet.stamps import ART_FILENAME, StampRow, strip_files
 
 PKPASS_MIMETYPE = "application/vnd.apple.pkpass"
 MAX_BUNDLES = 512
@@ -42,8 +43,6 @@ def load_signing_identity(settings: Settings, log: logging.Logger) -> SigningIde
                                  key_password=settings.APPLE_KEY_PASSWORD or None,
                                  wwdr_path=settings.APPLE_WWDR)
     else:
-        from app import startup_lock
-
         with startup_lock(Path(settings.DATA_DIR)):  # one process makes them, all load them
             paths = create_dev_identity(Path(settings.DATA_DIR) / "dev-certs",
                                         pass_type_id=settings.APPLE_DEV_PASS_TYPE_ID,
@@ -99,12 +98,18 @@ def _check_expected_ids(identity: SigningIdentity, settings: Settings) -> None:
 
 
 class PassIssuer:
-    """Builds signed passes; keys are parsed once and static files bundled once per design."""
+    """Builds signed passes; keys are parsed once and static files bundled once per design.
 
-    def __init__(self, identity: SigningIdentity, settings: Settings) -> None:
+    `design_files(program_id)` gives a design's stored image files (filename -> bytes); it
+    is called only when a design version's bundle is first built.
+    """
+
+    def __init__(self, identity: SigningIdentity, settings: Settings,
+                 design_files: Callable[[int], dict[str, bytes]] = load_design_files) -> None:
         self.identity = identity
         self.signer = PassSigner(identity)
         self.settings = settings
+        self.design_files = design_files
         self._bundles: dict[tuple[int, int, StampRow | None], StaticBundle] = {}
         self._lock = threading.Lock()
 
@@ -115,31 +120,35 @@ class PassIssuer:
 
     def pkpass(self, member: Member) -> bytes:
         """The signed .pkpass bytes of a member's current card."""
-        program = member.program
-        content = card_content(program, member)
-        data = build_pass_json(program, member, pass_type_id=self.identity.pass_type_id,
-                               team_id=self.identity.team_id,
-                               web_service_url=self.web_service_url, content=content)
-        return self.signer.build_pkpass(data, self.bundle(program, content.translatable,
-                                                          content.stamps))
+        return self.pkpass_of(load_snapshot(member))
 
-    def bundle(self, program: Program, texts: list[str],
-               stamps: StampRow | None = None) -> StaticBundle:
-        """The program's images and pass.strings, built once per design version (and, for
+    def pkpass_of(self, snapshot: CardSnapshot) -> bytes:
+        """The signed .pkpass bytes of the card a snapshot describes."""
+        content = card_content(snapshot)
+        data = build_pass_json(content, auth_token=snapshot.member.auth_token,
+                               pass_type_id=self.identity.pass_type_id,
+                               team_id=self.identity.team_id,
+                               web_service_url=self.web_service_url)
+        return self.signer.build_pkpass(data, self.bundle(content))
+
+    def bundle(self, content: CardContent) -> StaticBundle:
+        """The design's images and pass.strings, built once per design version (and, for
         stamp cards, per stamp count: the strip shows the stamps)."""
-        key = (program.id, program.design_version, stamps)
+        stamps = content.style.stamps
+        key = (content.program_id, content.design_version, stamps.row if stamps else None)
         bundle = self._bundles.get(key)
         if bundle is None:
-            files = {img.filename: img.data for img in program.images
-                     if img.kind != STAMP_ART_KIND}
+            files = dict(self.design_files(content.program_id))
+            art = files.pop(ART_FILENAME, None)
             if stamps is not None:
-                files.update(strip_files(program, stamps))
-            files.update(i18n.pass_strings_files(texts, program.translations or None,
-                                                 source_language=program.language or "en"))
+                files.update(strip_files(stamps.background_color, stamps.foreground_color,
+                                         art, stamps.row))
+            files.update(pass_strings(content))
             bundle = make_static_bundle(files)
             with self._lock:
                 self._bundles = {k: v for k, v in self._bundles.items()
-                                 if k[0] != program.id or k[1] == program.design_version}
+                                 if k[0] != content.program_id
+                                 or k[1] == content.design_version}
                 self._bundles[key] = bundle
                 while len(self._bundles) > MAX_BUNDLES:  # oldest first: dicts keep order
                     self._bundles.pop(next(iter(self._bundles)))

@@ -266,6 +266,11 @@ _SHA256 = hashes.SHA256()
 _ECDSA = ec.ECDSA(hashes.SHA256())
 
 
+def encode_pass_json(pass_json: Mapping[str, Any]) -> bytes:
+    """The exact pass.json bytes a .pkpass carries (compact UTF-8 JSON)."""
+    return _PASS_JSON.encode(pass_json).encode()
+
+
 def _signing_function(key: SigningKey) -> Callable[[bytes], bytes]:
     """Return data -> signature: PKCS#1 v1.5 for RSA, ECDSA for EC, both over SHA-256."""
     if isinstance(key, rsa.RSAPrivateKey):
@@ -339,7 +344,7 @@ class PassSigner:
     def build_pkpass(self, pass_json: dict[str, Any], bundle: StaticBundle) -> bytes:
         """Serialize pass.json, write manifest and signature, and return the .pkpass ZIP."""
         self._check_identifiers(pass_json)
-        pass_bytes = _PASS_JSON.encode(pass_json).encode()
+        pass_bytes = encode_pass_json(pass_json)
         manifest = b"".join((
             bundle.manifest_head,
             b'"pass.json":"',

@@ -19,7 +19,7 @@ from typing import Any
 
 from app.models import Program
 from app.wallet import i18n
-from app.wallet.content import CardContent
+from app.wallet.content import CardContent, Line
 
 BARCODE_TYPES = {"qr": "QR_CODE", "pdf417": "PDF_417", "aztec": "AZTEC",
                  "code128": "CODE_128"}
@@ -49,20 +49,17 @@ class CardFields:
 
 def _fields(content: CardContent) -> CardFields:
     """Extract the Google card's fields from CardContent (the one place tied to its shape)."""
-    by_key = {f.key: f for group in (content.primary, content.secondary, content.auxiliary,
-                                     content.back) for f in group}
 
-    def value(key: str) -> str | None:
-        found = by_key.get(key)
-        return str(found.value) if found is not None and found.value != "" else None
+    def value(line: Line | None) -> str | None:
+        return str(line.value) if line is not None and line.value != "" else None
 
-    points = by_key["points"]
     return CardFields(
-        balance=points.value, balance_label=points.label,
-        member_name=value("member") or "", barcode_value=content.barcode_value,
-        barcode_alt_text=content.barcode_alt_text, tier=value("tier"), perks=value("perks"),
-        next_reward=value("reward"), expiring=value("expiring"),
-        background_color=content.colors.get("background_color"))
+        balance=content.balance.value, balance_label=content.balance.label,
+        member_name=value(content.member_name) or "", barcode_value=content.barcode.value,
+        barcode_alt_text=content.barcode.alt_text, tier=value(content.tier),
+        perks=value(content.perks), next_reward=value(content.available_reward),
+        expiring=value(content.expiring_points),
+        background_color=content.style.tier_background_color)
 
 
 card_fields = _fields

@@ -14,6 +14,7 @@ from app.models import GoogleClass, GoogleObject, Member, Program, ProgramImage
 from app.wallet.content import card_content
 from app.wallet.google import mapping
 from app.wallet.google.issuer import GoogleWallet
+from app.wallet.snapshot import load_snapshot
 
 HERO_SIZE = (1032, 336)
 """Google's recommended hero image size."""
@@ -36,7 +37,7 @@ def save_url(wallet: GoogleWallet, member: Member) -> str | None:
         obj = {"id": mapping.object_id(wallet.issuer_id, member.serial_number),
                "classId": mapping.class_id(wallet.issuer_id, program.id)}
     else:
-        obj = mapping.minimal_object(program, card_content(program, member),
+        obj = mapping.minimal_object(program, card_content(load_snapshot(member)),
                                      issuer_id=wallet.issuer_id,
                                      serial_number=member.serial_number)
     return wallet.save_url([obj])
