@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import extract, or_, select
 
@@ -24,24 +23,6 @@ CODE_LENGTH = 8
 def new_referral_code() -> str:
     """A random referral code such as 'K7QM2XHP' (40 bits)."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def referral_code(name: str, value: Any) -> str:
-    """A referral code as members type it (case and spaces ignored)."""
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 16:
-        raise ValidationError(f"'{name}' must be a referral code such as \"K7QM2XHP\".")
-    return value.strip().upper().replace(" ", "")
-
-
-def birthday(name: str, value: Any) -> date:
-    """A date of birth written YYYY-MM-DD."""
-    try:
-        born = date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        born = None
-    if born is None or not date(1900, 1, 1) <= born <= date.today():
-        raise ValidationError(f"'{name}' must be a past date written YYYY-MM-DD.")
-    return born
 
 
 def referrer_for(program: Program, code: str | None) -> Member | None:

@@ -37,6 +37,7 @@ class Program(db.Model):  # type: ignore[name-defined,misc]
     barcode_format: Mapped[str] = mapped_column(String(16), default="qr")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     language: Mapped[str] = mapped_column(String(16), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     back_text: Mapped[str] = mapped_column(Text, default="")
     terms: Mapped[str] = mapped_column(Text, default="")
     locations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
