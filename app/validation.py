@@ -44,7 +44,8 @@ class Input(BaseModel):
 def no_null_default(schema: dict[str, Any]) -> None:
     """Optional fields that may not be null have no default in the schema (omit them)."""
     for prop in schema.get("properties", {}).values():
-        if prop.get("default", 0) is None and "anyOf" not in prop:
+        nullable = {"type": "null"} in prop.get("anyOf", []) or prop.get("type") == "null"
+        if "default" in prop and prop["default"] is None and not nullable:
             del prop["default"]
 
 
@@ -176,30 +177,33 @@ def one_of(*choices: str) -> Rule:
 
 def decimal(low: Decimal, high: Decimal, places: int = 2, *, low_inclusive: bool = False
             ) -> Rule:
-    """A decimal number written plainly as a string ("12.50"): no exponent, at most
-    `places` decimals, low < value <= high (low <= value when low_inclusive)."""
+    """A decimal number written plainly as a string ("12.50": no exponent, at most `places`
+    decimals) or a JSON integer, with low < value <= high (low <= value when low_inclusive).
+    JSON fractions are refused: 0.1 is not exact in binary, and 1e5 is no amount."""
     digits = len(str(int(max(abs(low), abs(high)))))
-    signed = low < 0
-    pattern = (f"^{'-?' if signed else ''}[0-9]{{1,{digits}}}"
-               f"(\\.[0-9]{{1,{places}}})?$") if places else f"^-?[0-9]{{1,{digits}}}$"
+    sign = "-?" if low < 0 else ""
+    pattern = f"^{sign}[0-9]{{1,{digits}}}(\\.[0-9]{{1,{places}}})?$"
     bound = f"{'at least' if low_inclusive else 'more than'} {low} and at most {high}"
 
     def check(value: Any) -> Decimal:
-        if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?",
-                                                          value.strip()):
-            raise ValueError('must be a number written as a string such as "12.50".')
-        try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = Decimal(value)
+        elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,40}(\.[0-9]{1,40})?",
+                                                     value.strip()):
             number = Decimal(value.strip())
-        except InvalidOperation:  # pragma: no cover - the pattern above rules it out
-            raise ValueError('must be a number such as "12.50".') from None
+        else:
+            raise ValueError('must be a number written as a string such as "12.50".')
         if -number.as_tuple().exponent > places:  # type: ignore[operator]
             raise ValueError(f"has more than {places} decimal places.")
         if not (low <= number if low_inclusive else low < number) or number > high:
             raise ValueError(f"must be {bound}.")
         return number
 
-    return Rule(check, {"type": "string", "pattern": pattern,
-                        "description": f"A decimal number as a string ({bound})"})
+    whole_low = int(low) if low_inclusive or low != int(low) else int(low) + 1
+    return Rule(check, {"anyOf": [
+        {"type": "string", "pattern": pattern},
+        {"type": "integer", "minimum": whole_low, "maximum": int(high)}],
+        "description": f"A decimal number written as a string, e.g. \"12.50\" ({bound})"})
 
 
 def integer(low: int, high: int) -> Rule:

@@ -50,7 +50,7 @@ def _routes() -> list[tuple[str, str, str, Operation]]:
 
 
 def _components(routes: list[tuple[str, str, str, Operation]]) -> tuple[
-        dict[tuple[type[BaseModel], JsonSchemaMode], dict[str, Any]], dict[str, Any]]:
+        dict[Any, dict[str, Any]], dict[str, Any]]:
     """The $ref of every model the routes name, and the component schemas."""
     wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(Error, "serialization")}
     for *_, spec in routes:

@@ -13,7 +13,7 @@ class ErrorBody(BaseModel):
 
     code: str
     message: str
-    details: dict[str, Any] | None = Field(None, description=(
+    details: dict[str, Any] | None = Field(default=None, description=(
         "For validation errors: {'fields': [{'field', 'message'}]}"))
 
 

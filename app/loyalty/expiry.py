@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -49,27 +49,31 @@ def expiring_soon(member: Member, now: datetime | None = None) -> list[dict[str,
 
 
 def expiring(member: Member, until: datetime | None = None) -> list[dict[str, Any]]:
-    """Open lots with an expiry (up to `until`), summed per expiry day, soonest first."""
+    """Open lots with an expiry (up to `until`), summed per expiry day in the program's time
+    zone, soonest first."""
     stmt = (select(LedgerEntry.expires_at, LedgerEntry.remaining)
             .where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0,
                    LedgerEntry.expires_at.is_not(None)))
     if until is not None:
         stmt = stmt.where(LedgerEntry.expires_at <= until)
     per_day: dict[str, int] = defaultdict(int)
+    zone = member.program.zone
     for expires_at, remaining in db.session.execute(stmt):
         if expires_at is not None:
-            per_day[expires_at.date().isoformat()] += remaining
+            per_day[expires_at.astimezone(zone).date().isoformat()] += remaining
     return [{"points": p, "expires_at": d} for d, p in sorted(per_day.items())]
 
 
 def next_expiry(member: Member) -> tuple[int, str] | None:
-    """(points, day) of the member's next expiring points, or None."""
+    """(points, day) of the member's next expiring points, or None (the day in the program's
+    time zone)."""
     first = db.session.scalar(
         select(func.min(LedgerEntry.expires_at))
         .where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0,
                LedgerEntry.expires_at.is_not(None)))
     if first is None:
         return None
-    day_end = first.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    soonest = expiring(member, day_end - timedelta(microseconds=1))
+    local = first.astimezone(member.program.zone)
+    next_day = datetime.combine(local.date() + timedelta(days=1), time(), local.tzinfo)
+    soonest = expiring(member, next_day - timedelta(microseconds=1))
     return soonest[0]["points"], soonest[0]["expires_at"]

@@ -63,22 +63,22 @@ class RulesUpdate(Input):
     mode: Annotated[str, one_of(*MODES)] = OMIT
     points_per_unit: Annotated[Decimal, decimal_string(
         Decimal("0"), Decimal("100000"), places=4, low_inclusive=True)] = Field(
-        OMIT, description="Points per unit of the program's currency")
+        default=OMIT, description="Points per unit of the program's currency")
     rounding: Annotated[str, one_of(*ROUNDINGS)] = Field(
-        OMIT, description="How amount x points_per_unit x tier multiplier becomes whole "
+        default=OMIT, description="How amount x points_per_unit x tier multiplier becomes whole "
                           "points (default floor; round is half-up)")
     points_per_purchase: Annotated[int, integer(0, 1_000_000)] = Field(
-        OMIT, description="Fixed points added to every purchase")
+        default=OMIT, description="Fixed points added to every purchase")
     welcome_bonus: Annotated[int, integer(0, 1_000_000)] = OMIT
     referral_bonus: Annotated[int, integer(0, 1_000_000)] = OMIT
     birthday_bonus: Annotated[int, integer(0, 1_000_000)] = OMIT
     expiry_days: Annotated[int | None, integer(1, 36500).or_null()] = Field(
-        OMIT, description="Points expire this many days after they were credited (null: "
+        default=OMIT, description="Points expire this many days after they were credited (null: "
                           "never)")
     expiring_soon_days: Annotated[int, integer(1, 3650)] = OMIT
     tier_basis: Annotated[str, one_of("points", "spend")] = OMIT
     tier_window_months: Annotated[int | None, integer(1, 120).or_null()] = Field(
-        OMIT, description="Qualifying window; null for lifetime")
+        default=OMIT, description="Qualifying window; null for lifetime")
     stamps_required: Annotated[int, integer(2, 20)] = OMIT
 
 
@@ -108,9 +108,9 @@ class TierUpdate(Input):
     name: Annotated[str, text(100)] = OMIT
     threshold: Annotated[Decimal, decimal_string(
         Decimal("0"), Decimal("9999999999"), low_inclusive=True)] = Field(
-        OMIT, description="Qualifying points (or spend) that reach the tier")
+        default=OMIT, description="Qualifying points (or spend) that reach the tier")
     multiplier: Annotated[Decimal, decimal_string(Decimal("0"), Decimal("100"), places=3)] = (
-        Field(OMIT, description="Earned points are multiplied by this"))
+        Field(default=OMIT, description="Earned points are multiplied by this"))
     perks: Annotated[str, text(2000, required=False)] = OMIT
     background_color: Annotated[str | None, COLOR.or_null()] = None
     foreground_color: Annotated[str | None, COLOR.or_null()] = None
@@ -176,7 +176,7 @@ class RewardUpdate(Input):
     kind: Annotated[str, one_of(*REWARD_KINDS)] = OMIT
     value: Annotated[Decimal | None, decimal_string(
         Decimal("0"), Decimal("9999999999")).or_null()] = Field(
-        None, description="Amount off, or percent off (<= 100); null for free_item")
+        default=None, description="Amount off, or percent off (<= 100); null for free_item")
     points_cost: Annotated[int, integer(1, MAX_POINTS)] = OMIT
     active: Annotated[bool, FLAG] = OMIT
 
@@ -254,7 +254,7 @@ class TransactionDetails(Input):
     reason: Annotated[str, text(500, required=False)] = OMIT
     source: Annotated[str, one_of("pos", "api")] = OMIT
     actor: Annotated[str, text(200, required=False)] = Field(
-        OMIT, description="Who made the change (staff id, till)")
+        default=OMIT, description="Who made the change (staff id, till)")
 
 
 class Void(TransactionDetails):
@@ -269,7 +269,7 @@ class Earn(TransactionDetails):
 
     points: Points = OMIT
     amount: Annotated[Decimal, decimal_string(Decimal("0"), MAX_AMOUNT)] = Field(
-        OMIT, description="Purchase amount in the program's currency")
+        default=OMIT, description="Purchase amount in the program's currency")
 
     @model_validator(mode="after")
     def _one(self) -> Earn:

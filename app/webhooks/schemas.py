@@ -68,7 +68,7 @@ class Webhook(BaseModel):
     events: list[str]
     active: bool
     created_at: datetime
-    secret: str | None = Field(None, description=(
+    secret: str | None = Field(default=None, description=(
         "Only in the answer to its creation. Deliveries carry 'Walletpass-Signature: "
         "t=<unix time>,v1=<hex HMAC-SHA256(secret, \"<t>.\" + raw body)>'."))
 
