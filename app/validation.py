@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +26,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 M = TypeVar("M", bound=BaseModel)
+MAX_ID = 2**31 - 1
+"""The largest id: ids are 32-bit integers on every database (a larger one finds nothing)."""
 OMIT: Any = None
 """The default of an optional field that may not be null: omit it, or send a value."""
 

@@ -21,9 +21,9 @@ from app.members.operations import get_member
 from app.members.schemas import MemberList
 from app.models import LedgerEntry, Member, Program
 from app.programs.operations import design_changed, get_program
-from app.validation import whole_number
+from app.validation import MAX_ID, whole_number
 
-ID_QUERY = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+ID_QUERY = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -206,7 +206,7 @@ def find_members():  # type: ignore[no-untyped-def]
     stmt = (select(Member).join(Program, Program.id == Member.program_id)
             .where(Program.merchant_id == g.merchant.id,
                    column == (value.lower() if given[0] == "email" else value)))
-    program_id = int_arg("program_id", None, 1, 2**62)
+    program_id = int_arg("program_id", None, 1, MAX_ID)
     if program_id is not None:
         stmt = stmt.where(Member.program_id == program_id)
     found = db.session.scalars(stmt.order_by(Member.id).limit(100))
@@ -262,7 +262,7 @@ def list_transactions(member_id: int):  # type: ignore[no-untyped-def]
     """A member's ledger, newest first (cursor: ?before=<id>&limit=<n>)."""
     member = get_member(g.merchant, member_id)
     limit = int_arg("limit", 50, 1, 200) or 50
-    entries = ledger.list_entries(member, limit, int_arg("before", None, 1, 2**62))
+    entries = ledger.list_entries(member, limit, int_arg("before", None, 1, MAX_ID))
     voided = ledger.voided_ids([e.id for e in entries])
     items = [{**ledger.entry_json(e), "voided": e.id in voided} for e in entries]
     more = len(entries) == limit

@@ -15,10 +15,10 @@ from app.api import bp
 from app.api.contract import UPLOAD, Operation
 from app.api.idempotency import HEADER, MAX_KEY
 from app.api.schemas import Error
+from app.validation import MAX_ID
 
 REF = "#/components/schemas/{model}"
 WRITES = {"post", "put", "patch", "delete"}
-MAX_PATH_ID = 2**31 - 1  # ids are 32-bit integers on every database
 PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 IMAGE_BODY = {
     "image/png": {"schema": {"type": "string", "format": "binary"}},
@@ -67,7 +67,7 @@ def _parameters(rule_path: str, spec: Operation, method: str) -> list[dict[str, 
     """Path, query and header parameters of an operation."""
     params: list[dict[str, Any]] = []
     for name in re.findall(r"{(\w+)}", rule_path):
-        schema = spec.path.get(name, {"type": "integer", "minimum": 1, "maximum": MAX_PATH_ID})
+        schema = spec.path.get(name, {"type": "integer", "minimum": 1, "maximum": MAX_ID})
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     params.extend(spec.query)
     if method in WRITES:

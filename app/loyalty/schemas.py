@@ -14,6 +14,7 @@ from app.members.schemas import Member
 from app.validation import (
     COLOR,
     FLAG,
+    MAX_ID,
     OMIT,
     Input,
     integer,
@@ -30,7 +31,6 @@ SOURCES = ("pos", "api", "system")
 ENTRY_KINDS = ("earn", "redeem", "adjust", "donate", "void", "expire", "bonus_welcome",
                "bonus_referral", "bonus_birthday")
 MAX_POINTS = 1_000_000_000
-MAX_ID = 2**62
 MAX_AMOUNT = Decimal("9999999999.99")
 
 Points = Annotated[int, integer(1, MAX_POINTS)]
