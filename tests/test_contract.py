@@ -166,6 +166,35 @@ def test_ids_in_bodies_beyond_32_bits_are_refused_not_a_500(api: Api, member: di
     assert api.get(f"/members?program_id={2**40}&email=a@b.co").status_code == 422
 
 
+def test_the_same_models_parse_form_and_csv_text() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from app.errors import ValidationError
+    from app.loyalty.schemas import Earn, RewardUpdate, RulesUpdate
+    from app.members.schemas import MemberCreate
+    from app.validation import parse
+
+    member = parse(MemberCreate, {"email": " Ann@Example.TEST ", "birthday": "1990-04-01",
+                                  "language": "th_TH"})
+    assert member.given() == {"email": "ann@example.test", "birthday": date(1990, 4, 1),
+                              "language": "th"}
+    assert parse(Earn, {"amount": "12.50"}).amount == Decimal("12.50")
+    assert parse(Earn, {"points": " 10 "}).points == 10
+    assert parse(RulesUpdate, {"expiry_days": "30"}).given() == {"expiry_days": 30}
+    assert parse(RewardUpdate, {"active": "on"}).given() == {"active": True}
+    with pytest.raises(ValidationError, match="'amount'"):
+        parse(Earn, {"amount": "1e5"})
+
+
+def test_deeply_nested_json_with_an_idempotency_key_is_a_4xx(api: Api) -> None:
+    raw = "[" * 100_000 + "]" * 100_000
+    resp = api.client.post("/api/v1/programs", data=raw, headers={
+        **api.headers, "Content-Type": "application/json", "Idempotency-Key": "deep"})
+    assert resp.status_code == 400
+    assert resp.get_json()["error"]["code"] == "invalid_json"
+
+
 # --- smaller findings ----------------------------------------------------------------------
 
 
