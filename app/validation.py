@@ -32,23 +32,23 @@ OMIT: Any = None
 """The default of an optional field that may not be null: omit it, or send a value."""
 
 
-class Input(BaseModel):
-    """An input shape: unknown fields are refused; an omitted field is not in
-    `model_fields_set` (PATCH bodies change only what they name)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda s: no_null_default(s))
-
-    def given(self) -> dict[str, Any]:
-        """The fields the caller sent, as plain Python values."""
-        return self.model_dump(exclude_unset=True)
-
-
 def no_null_default(schema: dict[str, Any]) -> None:
     """Optional fields that may not be null have no default in the schema (omit them)."""
     for prop in schema.get("properties", {}).values():
         nullable = {"type": "null"} in prop.get("anyOf", []) or prop.get("type") == "null"
         if "default" in prop and prop["default"] is None and not nullable:
             del prop["default"]
+
+
+class Input(BaseModel):
+    """An input shape: unknown fields are refused; an omitted field is not in
+    `model_fields_set` (PATCH bodies change only what they name)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_default)
+
+    def given(self) -> dict[str, Any]:
+        """The fields the caller sent, as plain Python values."""
+        return self.model_dump(exclude_unset=True)
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,6 @@ class Rule:
     def or_null(self) -> Rule:
         """The same check on a field that may also be null."""
         return Rule(self.check, self.schema, null_ok=True, from_text=self.from_text)
-
-    def __hash__(self) -> int:
-        return id(self)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
         return core_schema.with_info_plain_validator_function(self._run)
