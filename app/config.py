@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PREFIX = "WALLETPASS_"
 
@@ -219,6 +220,12 @@ class Settings:
     MAX_JSON_BYTES: int = field(
         default=256 * 1024, metadata={"doc": "Largest JSON request body accepted, in bytes."}
     )
+    DEFAULT_TIMEZONE: str = field(
+        default="UTC",
+        metadata={"doc": "Time zone (IANA name, e.g. Asia/Bangkok) of new programs when "
+                         "none is given; dates people see (expiry days, birthdays) are "
+                         "in the program's zone."},
+    )
     LOG_LEVEL: str = field(default="INFO", metadata={"doc": "Logging level."})
 
     @classmethod
@@ -236,6 +243,11 @@ class Settings:
         """Fill in settings derived from others (database URL, trailing slashes)."""
         self.BASE_URL = self.BASE_URL.rstrip("/")
         self.GOOGLE_API_URL = self.GOOGLE_API_URL.rstrip("/")
+        try:
+            ZoneInfo(self.DEFAULT_TIMEZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{PREFIX}DEFAULT_TIMEZONE must be an IANA time zone name such "
+                             f"as Asia/Bangkok, got {self.DEFAULT_TIMEZONE!r}") from None
         if not self.DATABASE_URL:
             db_path = Path(self.DATA_DIR) / "walletpass.db"
             self.DATABASE_URL = f"sqlite:///{db_path}"

@@ -1,37 +1,92 @@
-"""Small field validators shared by the JSON API: each returns the clean value or raises."""
+"""Field types shared by the input models, and turning their failures into clear errors.
+
+Each input shape is a pydantic model (see the `schemas.py` of each feature); the field
+types here carry the checks and the JSON Schema of a field in one place. They take plain
+values (strings, numbers), so the same models can parse JSON, form and CSV input: JSON is
+parsed strictly (`parse_json`: "5" is not a number), form and CSV input later leniently.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, overload
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar, overload
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.errors import ValidationError
+import pydantic
+from pydantic import BaseModel, ConfigDict
+from pydantic_core import core_schema
 
-Validator = Callable[[str, Any], Any]
+from app.errors import DomainError, ValidationError
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
+M = TypeVar("M", bound=BaseModel)
+MAX_ID = 2**31 - 1
+"""The largest id: ids are 32-bit integers on every database (a larger one finds nothing)."""
+OMIT: Any = None
+"""The default of an optional field that may not be null: omit it, or send a value."""
 
-def text(max_len: int, *, required: bool = True) -> Validator:
-    """A string of at most max_len characters (non-empty when required), storable as UTF-8."""
 
-    def check(name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValidationError(f"'{name}' must be a string.")
-        if not storable(value):
-            raise ValidationError(f"'{name}' contains characters that are not allowed "
-                                  "(NUL or unpaired surrogates).")
-        value = value.strip()
-        if required and not value:
-            raise ValidationError(f"'{name}' must not be empty.")
-        if len(value) > max_len:
-            raise ValidationError(f"'{name}' must be at most {max_len} characters.")
-        return value
+def no_null_default(schema: dict[str, Any]) -> None:
+    """Optional fields that may not be null have no default in the schema (omit them)."""
+    for prop in schema.get("properties", {}).values():
+        nullable = {"type": "null"} in prop.get("anyOf", []) or prop.get("type") == "null"
+        if "default" in prop and prop["default"] is None and not nullable:
+            del prop["default"]
 
-    return check
+
+class Input(BaseModel):
+    """An input shape: unknown fields are refused; an omitted field is not in
+    `model_fields_set` (PATCH bodies change only what they name)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_default)
+
+    def given(self) -> dict[str, Any]:
+        """The fields the caller sent, as plain Python values."""
+        return self.model_dump(exclude_unset=True)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A field check with its JSON Schema: `check` gets the raw value and returns the clean
+    one or raises ValueError with the end of a sentence ("must be ...")."""
+
+    check: Callable[[Any], Any]
+    schema: dict[str, Any] = field(hash=False)
+    null_ok: bool = False
+    from_text: Callable[[str], Any] | None = None
+    """How a form or CSV value (always text) becomes what `check` takes, if not as is."""
+
+    def or_null(self) -> Rule:
+        """The same check on a field that may also be null."""
+        return Rule(self.check, self.schema, null_ok=True, from_text=self.from_text)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(self._run)
+
+    def _run(self, value: Any, info: core_schema.ValidationInfo) -> Any:
+        """Null only where the field's type allows it (`X | None`); text converted only when
+        the input is not JSON (JSON says what is a number)."""
+        if value is None:
+            if self.null_ok:
+                return None
+            raise ValueError("must not be null.")
+        if isinstance(value, str) and self.from_text is not None and info.mode == "python":
+            try:
+                value = self.from_text(value.strip())
+            except ValueError:
+                pass  # the check says what is wrong
+        return self.check(value)
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        if self.null_ok:
+            return {"anyOf": [dict(self.schema), {"type": "null"}]}
+        return dict(self.schema)
 
 
 def storable(value: str) -> bool:
@@ -43,6 +98,223 @@ def storable(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def text(max_len: int, *, required: bool = True) -> Rule:
+    """A string of at most max_len characters (non-empty when required), stripped."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be a string.")
+        if not storable(value):
+            raise ValueError("contains characters that are not allowed (NUL or unpaired "
+                             "surrogates).")
+        value = value.strip()
+        if required and not value:
+            raise ValueError("must not be empty.")
+        if len(value) > max_len:
+            raise ValueError(f"must be at most {max_len} characters.")
+        return value
+
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_len}
+    if required:
+        schema["minLength"] = 1
+    return Rule(check, schema)
+
+
+def _color(value: Any) -> str:
+    """A colour written '#RRGGBB', upper-cased."""
+    if not isinstance(value, str) or not HEX_COLOR.match(value):
+        raise ValueError('must be a colour written like "#4B2E1E".')
+    return value.upper()
+
+
+def _email(value: Any) -> str:
+    """An email address, lower-cased."""
+    value = text(320).check(value)
+    if not EMAIL.match(value):
+        raise ValueError("is not a valid email address.")
+    return value.lower()
+
+
+def _currency(value: Any) -> str:
+    """An ISO 4217 currency code."""
+    if not isinstance(value, str) or not CURRENCY.match(value):
+        raise ValueError('must be a 3-letter currency code such as "THB".')
+    return value
+
+
+def _timezone(value: Any) -> str:
+    """An IANA time zone name known to this machine's tz database."""
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise ValueError('must be a time zone name such as "Asia/Bangkok".')
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'is not a known time zone ({value!r}); use an IANA name such as '
+                         '"Asia/Bangkok" or "UTC".') from None
+    return value
+
+
+COLOR = Rule(_color, {"type": "string", "pattern": HEX_COLOR.pattern})
+EMAIL_ADDRESS = Rule(_email, {"type": "string", "format": "email", "maxLength": 320})
+CURRENCY_CODE = Rule(_currency, {"type": "string", "pattern": CURRENCY.pattern})
+TIMEZONE = Rule(_timezone, {"type": "string", "maxLength": 64, "examples": ["Asia/Bangkok"],
+                            "description": "An IANA time zone name"})
+
+
+def one_of(*choices: str) -> Rule:
+    """One of a fixed set of strings."""
+
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of: {', '.join(choices)}.")
+        return str(value)
+
+    return Rule(check, {"type": "string", "enum": list(choices)})
+
+
+def decimal(low: Decimal, high: Decimal, places: int = 2, *, low_inclusive: bool = False
+            ) -> Rule:
+    """A decimal number written plainly as a string ("12.50": no exponent, at most `places`
+    decimals) or a JSON integer, with low < value <= high (low <= value when low_inclusive).
+    JSON fractions are refused: 0.1 is not exact in binary, and 1e5 is no amount."""
+    digits = len(str(int(max(abs(low), abs(high)))))
+    sign = "-?" if low < 0 else ""
+    pattern = f"^{sign}[0-9]{{1,{digits}}}(\\.[0-9]{{1,{places}}})?$"
+    bound = f"{'at least' if low_inclusive else 'more than'} {low} and at most {high}"
+
+    def check(value: Any) -> Decimal:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = Decimal(value)
+        elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,40}(\.[0-9]{1,40})?",
+                                                     value.strip()):
+            number = Decimal(value.strip())
+        else:
+            raise ValueError('must be a number written as a string such as "12.50".')
+        if -number.as_tuple().exponent > places:  # type: ignore[operator]
+            raise ValueError(f"has more than {places} decimal places.")
+        if not (low <= number if low_inclusive else low < number) or number > high:
+            raise ValueError(f"must be {bound}.")
+        return number
+
+    whole_low = int(low) if low_inclusive or low != int(low) else int(low) + 1
+    return Rule(check, {"anyOf": [
+        {"type": "string", "pattern": pattern},
+        {"type": "integer", "minimum": whole_low, "maximum": int(high)}],
+        "description": f"A decimal number written as a string, e.g. \"12.50\" ({bound})"})
+
+
+def integer(low: int, high: int) -> Rule:
+    """A whole number from low to high (JSON integers; digits in forms)."""
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}.")
+        return value
+
+    return Rule(check, {"type": "integer", "minimum": low, "maximum": high},
+                from_text=_whole)
+
+
+def _whole(value: str) -> int:
+    """Digits as an int (a bounded length: no huge-number parsing)."""
+    if not re.fullmatch(r"-?[0-9]{1,19}", value):
+        raise ValueError(value)
+    return int(value)
+
+
+def _flag(value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false.")
+    return value
+
+
+def _flag_text(value: str) -> bool:
+    """A form's checkbox or a CSV cell as true or false."""
+    lowered = value.lower()
+    if lowered in ("true", "on", "yes", "1"):
+        return True
+    if lowered in ("false", "off", "no", "0", ""):
+        return False
+    raise ValueError(value)
+
+
+FLAG = Rule(_flag, {"type": "boolean"}, from_text=_flag_text)
+
+
+def _number(low: float, high: float) -> Rule:
+    """A number between low and high."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                low <= value <= high):
+            raise ValueError(f"must be a number from {low} to {high}.")
+        return float(value)
+
+    return Rule(check, {"type": "number", "minimum": low, "maximum": high})
+
+
+LATITUDE = _number(-90, 90)
+LONGITUDE = _number(-180, 180)
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+def parse_json(model: type[M], raw: bytes | str) -> M:
+    """Parse a JSON document into `model`, strictly; failures become clear 4xx errors."""
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except pydantic.ValidationError as exc:
+        raise from_pydantic(exc, model) from None
+
+
+def parse(model: type[M], data: Mapping[str, Any]) -> M:
+    """Parse plain values (a form, a CSV row, a Python dict) into `model`."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise from_pydantic(exc, model) from None
+
+
+def from_pydantic(exc: pydantic.ValidationError, model: type[BaseModel]) -> DomainError:
+    """The first problem as a sentence naming the field; every problem in details."""
+    problems = exc.errors(include_url=False, include_input=False)
+    first = problems[0]
+    if first["type"] == "json_invalid":
+        return DomainError("The body is not valid JSON.", code="invalid_json")
+    if first["type"] == "model_type" or not first["loc"] and first["type"].endswith("_type"):
+        return DomainError("The body must be a JSON object.", code="invalid_json")
+    fields = [{"field": _path(p["loc"]), "message": _sentence(p, model)} for p in problems]
+    return ValidationError(fields[0]["message"], details={"fields": fields})
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """A field's path as people write it: locations[0].latitude."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _sentence(problem: Any, model: type[BaseModel]) -> str:
+    """One problem as a sentence."""
+    name, kind = _path(problem["loc"]), problem["type"]
+    if kind == "missing":
+        return f"Missing required field '{name}'."
+    if kind == "extra_forbidden":
+        allowed = ", ".join(model.model_fields) if len(problem["loc"]) == 1 else ""
+        return f"Unknown field '{name}'." + (f" Allowed: {allowed}." if allowed else "")
+    msg = str(problem["msg"])
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        return f"'{name}' {msg}" if name else msg
+    return f"'{name}': {msg[0].lower()}{msg[1:]}." if name else f"{msg}."
+
+
+# --- query parameters --------------------------------------------------------------------
 
 
 @overload
@@ -59,53 +331,3 @@ def whole_number(raw: str | None, name: str, default: int | None, low: int,
         raise ValidationError(f"Query parameter '{name}' must be a whole number from {low} "
                               f"to {high}.")
     return int(raw)
-
-
-def color(name: str, value: Any) -> str:
-    """A colour written '#RRGGBB'."""
-    if not isinstance(value, str) or not HEX_COLOR.match(value):
-        raise ValidationError(f"'{name}' must be a colour written like \"#4B2E1E\".")
-    return value.upper()
-
-
-def email(name: str, value: Any) -> str:
-    """An email address (lower-cased)."""
-    value = text(320)(name, value)
-    if not EMAIL.match(value):
-        raise ValidationError(f"'{name}' is not a valid email address.")
-    return value.lower()
-
-
-def one_of(*choices: str) -> Validator:
-    """One of a fixed set of strings."""
-
-    def check(name: str, value: Any) -> str:
-        if value not in choices:
-            raise ValidationError(f"'{name}' must be one of: {', '.join(choices)}.")
-        return str(value)
-
-    return check
-
-
-def currency(name: str, value: Any) -> str:
-    """An ISO 4217 currency code such as THB."""
-    if not isinstance(value, str) or not CURRENCY.match(value):
-        raise ValidationError(f"'{name}' must be a 3-letter currency code such as \"THB\".")
-    return value
-
-
-def validate(body: Mapping[str, Any], rules: Mapping[str, Validator],
-             required: tuple[str, ...] = (), nullable: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Check a JSON object against per-field rules: unknown, missing and null fields are errors
-    (null is allowed only for the fields named in nullable)."""
-    unknown = sorted(set(body) - set(rules))
-    if unknown:
-        raise ValidationError(f"Unknown field(s): {', '.join(unknown)}. "
-                              f"Allowed: {', '.join(sorted(rules))}.")
-    missing = [f for f in required if body.get(f) is None]
-    if missing:
-        raise ValidationError(f"Missing required field(s): {', '.join(missing)}.")
-    nulls = sorted(k for k, v in body.items() if v is None and k not in nullable)
-    if nulls:
-        raise ValidationError(f"Field(s) must not be null: {', '.join(nulls)}.")
-    return {k: None if v is None else rules[k](k, v) for k, v in body.items()}

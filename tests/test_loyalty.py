@@ -427,8 +427,9 @@ def test_bad_transactions_change_nothing(api: Api, app: Flask, member: dict[str,
 def test_other_merchants_member_and_transaction(api: Api, other_api: Api, app: Flask,
                                                 member: dict[str, Any]) -> None:
     tx = earn(api, member["id"], {"points": 10}).get_json()["transaction"]
-    for path in ("earn", "redeem", "adjust", "donate"):
-        resp = other_api.post(f"/members/{member['id']}/{path}", {"points": 1, "reason": "x"})
+    for path, extra in (("earn", {}), ("redeem", {}), ("adjust", {}), ("donate", {"cause_id": 1})):
+        resp = other_api.post(f"/members/{member['id']}/{path}",
+                              {"points": 1, "reason": "x", **extra})  # valid: bodies parse first
         assert resp.status_code == 404, path
     assert other_api.post(f"/transactions/{tx['id']}/void").status_code == 404
     assert other_api.get(f"/transactions/{tx['id']}").status_code == 404

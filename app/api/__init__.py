@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 from sqlalchemy import update
 
-from app.errors import DomainError, Unauthorized
+from app.errors import Unauthorized
 from app.extensions import db
 from app.models import ApiKey
 from app.models.base import utcnow
@@ -40,30 +39,6 @@ def authenticate() -> None:
     g.merchant = row.merchant
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, with clear errors for wrong type, size or syntax."""
-    limit = current_app.config["SETTINGS"].MAX_JSON_BYTES
-    if request.content_length is not None and request.content_length > limit:
-        raise DomainError(f"JSON bodies are limited to {limit} bytes.", code="too_large",
-                          status=413)
-    if not request.is_json:
-        raise DomainError("Send a JSON body with 'Content-Type: application/json'.",
-                          code="unsupported_media_type", status=415)
-    raw = request.get_data(cache=True)
-    if len(raw) > limit:
-        raise DomainError(f"JSON bodies are limited to {limit} bytes.", code="too_large",
-                          status=413)
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # absurdly deep nesting: not a body we accept
-        body = None
-    if body is None:
-        raise DomainError("The body is not valid JSON.", code="invalid_json")
-    if not isinstance(body, dict):
-        raise DomainError("The body must be a JSON object.", code="invalid_json")
-    return body
-
-
 @bp.teardown_request
 def _rollback_on_error(exc: BaseException | None) -> None:
     """Never leave a half-done transaction behind a failed request."""
@@ -72,6 +47,7 @@ def _rollback_on_error(exc: BaseException | None) -> None:
 
 
 from app.api import (  # noqa: E402,F401  (routes register on bp)
+    contract,
     devices,
     loyalty,
     members,

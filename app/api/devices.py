@@ -9,7 +9,8 @@ from typing import Any
 from flask import current_app, g, request
 
 from app.api import bp
-from app.api.openapi import errors, id_param, ok, ref
+from app.api.contract import operation
+from app.api.schemas import MemberDevices, StaleMembers
 from app.members.operations import get_member
 from app.models import AppleDevice, AppleRegistration
 from app.programs.operations import get_program
@@ -64,6 +65,7 @@ def device_json(reg: AppleRegistration, device: AppleDevice, version: int) -> di
 
 
 @bp.get("/members/<int:member_id>/devices")
+@operation("A member's wallet devices and delivery state", response=MemberDevices)
 def member_devices(member_id: int):  # type: ignore[no-untyped-def]
     """The member's wallet devices and the delivery state of each."""
     member = get_member(g.merchant, member_id)
@@ -74,6 +76,16 @@ def member_devices(member_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/programs/<int:program_id>/stale-members")
+@operation("Members whose devices have not fetched the latest pass", response=StaleMembers,
+           query=(
+               {"name": "minutes", "in": "query", "required": False,
+                "schema": {"type": "integer", "minimum": 1,
+                           "maximum": delivery.MAX_STALE_MINUTES},
+                "description": "How long after a change a device may take to fetch it "
+                               "(default: WALLETPASS_STALE_MINUTES)."},
+               {"name": "limit", "in": "query", "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": delivery.MAX_LIMIT,
+                           "default": 100}}))
 def stale_members(program_id: int):  # type: ignore[no-untyped-def]
     """Members whose devices have not fetched the latest pass within N minutes of the change."""
     program = get_program(g.merchant, program_id)
@@ -83,65 +95,3 @@ def stale_members(program_id: int):  # type: ignore[no-untyped-def]
     limit = whole_number(request.args.get("limit"), "limit", 100, 1, delivery.MAX_LIMIT)
     members = delivery.stale_members(program, minutes, limit)
     return {"program_id": program.id, "minutes": minutes, "members": members}
-
-
-_TS = {"type": "string", "format": "date-time", "nullable": True}
-_INT = {"type": "integer", "nullable": True}
-OPENAPI_SCHEMAS = {
-    "Device": {"type": "object", "properties": {
-        "id": {"type": "integer"},
-        "channel": {"type": "string", "description": "The update channel that delivers "
-                                                     "to this device, e.g. apple."},
-        "wallet": {"type": "string", "description": "Same as channel (kept for clients "
-                                                    "written before channels)."},
-        "device": {"type": "string", "description": "A per-merchant alias of the device"},
-        "push_token_hint": {"type": "string", "description": "A per-merchant fingerprint of "
-                            "the push token (it changes when the token does)."},
-        "registered_at": _TS, "last_registered_at": _TS,
-        "pushed_version": {"type": "integer"}, "pushed_at": _TS,
-        "push_status": {**_INT, "description": "APNs HTTP status of the last push; 0 when "
-                                               "APNs could not be reached."},
-        "push_reason": {"type": "string", "nullable": True},
-        "push_attempts": {"type": "integer"}, "next_attempt_at": _TS,
-        "fetched_at": _TS,
-        "fetched_version": {**_INT, "description": "Newest pass version the device is known "
-                                                   "to hold (at registration, or fetched)."},
-        "up_to_date": {"type": "boolean"}}},
-    "MemberDevices": {"type": "object", "properties": {
-        "member_id": {"type": "integer"}, "pass_version": {"type": "integer"},
-        "pass_updated_at": {"type": "string", "format": "date-time"},
-        "devices": {"type": "array", "items": ref("Device")}}},
-    "StaleMembers": {"type": "object", "properties": {
-        "program_id": {"type": "integer"}, "minutes": {"type": "integer"},
-        "members": {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "serial_number": {"type": "string"},
-            "channel": {"type": "string", "description": "The update channel whose devices "
-                                                         "are behind (one entry per member "
-                                                         "and channel)."},
-            "pass_version": {"type": "integer"},
-            "pass_updated_at": {"type": "string", "format": "date-time"},
-            "stale_devices": {"type": "integer"}, "last_pushed_at": _TS}}}}},
-}
-OPENAPI_PATHS = {
-    "/members/{member_id}/devices": {
-        "parameters": [id_param("member_id")],
-        "get": {"summary": "A member's wallet devices and delivery state",
-                "operationId": "getMemberDevices",
-                "responses": {"200": ok("Devices", ref("MemberDevices")), **errors(401, 404)}},
-    },
-    "/programs/{program_id}/stale-members": {
-        "parameters": [id_param("program_id")],
-        "get": {"summary": "Members whose devices have not fetched the latest pass",
-                "operationId": "listStaleMembers",
-                "parameters": [
-                    {"name": "minutes", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 43200},
-                     "description": "How long after a change a device may take to fetch it "
-                                    "(default: WALLETPASS_STALE_MINUTES)."},
-                    {"name": "limit", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
-                                "default": 100}}],
-                "responses": {"200": ok("Stale members", ref("StaleMembers")),
-                              **errors(401, 404, 422)}},
-    },
-}

@@ -29,7 +29,8 @@ from app.safejson import request_json
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 200
-View = Callable[..., tuple[dict[str, Any], int]]
+Answer = tuple[dict[str, Any], int]
+View = Callable[..., Answer]
 
 
 def idempotency_key() -> str | None:

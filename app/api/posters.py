@@ -8,7 +8,7 @@ from flask import Response, g, request
 
 from app import links
 from app.api import bp
-from app.api.openapi import errors, id_param
+from app.api.contract import operation
 from app.distribution import posters
 from app.errors import DomainError, ValidationError
 from app.models import Program
@@ -18,6 +18,14 @@ LOCATION_TAG = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 @bp.get("/programs/<int:program_id>/poster.<fmt>")
+@operation("A printable QR signup poster (PDF or PNG)", media=("application/pdf", "image/png"),
+           path={"fmt": {"type": "string", "enum": ["pdf", "png"]}},
+           query=({"name": "size", "in": "query", "required": False,
+                   "schema": {"type": "string", "enum": ["a4", "a5", "letter"],
+                              "default": "a4"}},
+                  {"name": "location", "in": "query", "required": False,
+                   "description": "Id of a stored location; tags the signup URL (?loc=)",
+                   "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}}))
 def program_poster(program_id: int, fmt: str) -> Response:
     """A printable signup poster (PDF or PNG) of a program, optionally for one store location.
 
@@ -59,27 +67,3 @@ def poster_spec(program: Program, location: str | None) -> posters.PosterSpec:
         logo_png=logos[-1].data if logos else None,
         location_name="",
     )
-
-
-OPENAPI_PATHS = {
-    "/programs/{program_id}/poster.{fmt}": {
-        "parameters": [id_param("program_id"), {
-            "name": "fmt", "in": "path", "required": True,
-            "schema": {"type": "string", "enum": list(posters.FORMATS)}}],
-        "get": {
-            "summary": "A printable QR signup poster (PDF or PNG)",
-            "operationId": "getPoster",
-            "parameters": [
-                {"name": "size", "in": "query", "required": False,
-                 "schema": {"type": "string", "enum": list(posters.SIZES_MM), "default": "a4"}},
-                {"name": "location", "in": "query", "required": False,
-                 "description": "Id of a stored location; tags the signup URL (?loc=)",
-                 "schema": {"type": "string", "pattern": LOCATION_TAG.pattern}}],
-            "responses": {
-                "200": {"description": "The poster", "content": {
-                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-                    "image/png": {"schema": {"type": "string", "format": "binary"}}}},
-                **errors(401, 404, 422)},
-        },
-    },
-}

@@ -7,13 +7,14 @@ from typing import Any
 from app import links
 from app.loyalty.summary import member_loyalty
 from app.models import Member, Program
-from app.programs.operations import DESIGN_RULES
+from app.programs.schemas import DESIGN_FIELDS
 
 
 def program_json(program: Program) -> dict[str, Any]:
     """A program and its design."""
     out: dict[str, Any] = {"id": program.id, "template": program.template}
-    out.update({k: getattr(program, k) for k in DESIGN_RULES})
+    out.update({k: getattr(program, k) for k in DESIGN_FIELDS})
+    out["timezone"] = program.timezone
     out["design_version"] = program.design_version
     out["images"] = sorted(img.filename for img in program.images)
     out["created_at"] = program.created_at.isoformat()

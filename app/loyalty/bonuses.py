@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import extract, or_, select
 
@@ -23,24 +22,6 @@ CODE_LENGTH = 8
 def new_referral_code() -> str:
     """A random referral code such as 'K7QM2XHP' (40 bits)."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def referral_code(name: str, value: Any) -> str:
-    """A referral code as members type it (case and spaces ignored)."""
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 16:
-        raise ValidationError(f"'{name}' must be a referral code such as \"K7QM2XHP\".")
-    return value.strip().upper().replace(" ", "")
-
-
-def birthday(name: str, value: Any) -> date:
-    """A date of birth written YYYY-MM-DD."""
-    try:
-        born = date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        born = None
-    if born is None or not date(1900, 1, 1) <= born <= date.today():
-        raise ValidationError(f"'{name}' must be a past date written YYYY-MM-DD.")
-    return born
 
 
 def referrer_for(program: Program, code: str | None) -> Member | None:
@@ -78,18 +59,28 @@ def credit_referrer(member: Member) -> bool:
     return True
 
 
-def birthdays_due(today: date, limit: int = 500) -> list[int]:
-    """Members whose birthday is today and who have not had this year's bonus."""
+def birthdays_due(today: date, limit: int = 500, timezone: str | None = None) -> list[int]:
+    """Members whose birthday is today (in programs of this time zone, if given) and who have
+    not had this year's bonus."""
     days = [today.day] + ([29] if (today.month, today.day) == (2, 28) and not _leap(today.year)
                           else [])
+    stmt = (select(Member.id).join(LoyaltyRules, LoyaltyRules.program_id == Member.program_id)
+            .where(LoyaltyRules.birthday_bonus > 0, Member.birthday.is_not(None),
+                   extract("month", Member.birthday) == today.month,
+                   extract("day", Member.birthday).in_(days),
+                   or_(Member.birthday_bonus_year.is_(None),
+                       Member.birthday_bonus_year < today.year)))
+    if timezone is not None:
+        stmt = stmt.join(Program, Program.id == Member.program_id).where(
+            Program.timezone == timezone)
+    return list(db.session.scalars(stmt.order_by(Member.id).limit(limit)))
+
+
+def birthday_zones() -> list[str]:
+    """The time zones of the programs that give a birthday bonus."""
     return list(db.session.scalars(
-        select(Member.id).join(LoyaltyRules, LoyaltyRules.program_id == Member.program_id)
-        .where(LoyaltyRules.birthday_bonus > 0, Member.birthday.is_not(None),
-               extract("month", Member.birthday) == today.month,
-               extract("day", Member.birthday).in_(days),
-               or_(Member.birthday_bonus_year.is_(None),
-                   Member.birthday_bonus_year < today.year))
-        .order_by(Member.id).limit(limit)))
+        select(Program.timezone).join(LoyaltyRules, LoyaltyRules.program_id == Program.id)
+        .where(LoyaltyRules.birthday_bonus > 0).distinct().order_by(Program.timezone)))
 
 
 def _leap(year: int) -> bool:
@@ -98,14 +89,16 @@ def _leap(year: int) -> bool:
 
 
 def give_birthday_bonus(member_id: int, now: datetime | None = None) -> bool:
-    """This year's birthday bonus for one member, at most once (re-checked under the lock)."""
+    """This year's birthday bonus for one member, at most once (re-checked under the lock);
+    the year is the program's (its time zone's) year."""
     now = now or utcnow()
     member = lock_member(member_id)
-    if member.birthday_bonus_year is not None and member.birthday_bonus_year >= now.year:
+    year = now.astimezone(member.program.zone).year
+    if member.birthday_bonus_year is not None and member.birthday_bonus_year >= year:
         return False
-    member.birthday_bonus_year = now.year
+    member.birthday_bonus_year = year
     bonus = rules_of(member.program).birthday_bonus
     if bonus:
         post(member, Posting("bonus_birthday", bonus, source="system",
-                             reason=f"Birthday bonus {now.year}"), now)
+                             reason=f"Birthday bonus {year}"), now)
     return True

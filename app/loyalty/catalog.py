@@ -2,68 +2,41 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
-from app import validation as v
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.loyalty.cards import members_changed
-from app.loyalty.rules import MAX_POINTS, decimal, integer, plain
+from app.loyalty.rules import plain
+from app.loyalty.schemas import REWARD_KINDS as REWARD_KINDS  # re-exported
+from app.loyalty.schemas import (
+    CauseCreate,
+    CauseUpdate,
+    RewardCreate,
+    RewardUpdate,
+    check_reward_value,
+)
 from app.models import Cause, LedgerEntry, Member, Merchant, Program, Reward
 
-REWARD_KINDS = ("free_item", "amount_off", "percent_off")
 
-
-def _flag(name: str, value: Any) -> bool:
-    """true or false."""
-    if not isinstance(value, bool):
-        raise ValidationError(f"'{name}' must be true or false.")
-    return value
-
-
-REWARD_RULES: dict[str, v.Validator] = {
-    "name": v.text(200),
-    "kind": v.one_of(*REWARD_KINDS),
-    "value": decimal(Decimal("0"), Decimal("9999999999")),
-    "points_cost": integer(1, MAX_POINTS),
-    "active": _flag,
-}
-CAUSE_RULES: dict[str, v.Validator] = {
-    "name": v.text(200),
-    "description": v.text(2000, required=False),
-    "active": _flag,
-}
-
-
-def _check_value(kind: str, value: Decimal | None) -> None:
-    """amount_off needs an amount, percent_off a percentage up to 100, free_item nothing."""
-    if kind == "free_item" and value is not None:
-        raise ValidationError("A free_item reward has no 'value'.")
-    if kind in ("amount_off", "percent_off") and value is None:
-        raise ValidationError(f"A {kind} reward needs a 'value'.")
-    if kind == "percent_off" and value is not None and value > 100:
-        raise ValidationError("'value' of a percent_off reward is at most 100.")
-
-
-def create_reward(program: Program, body: dict[str, Any]) -> Reward:
+def create_reward(program: Program, request: RewardCreate) -> Reward:
     """Add a reward to the catalog (cards may now show it as available)."""
-    data = v.validate(body, REWARD_RULES, required=("name", "kind", "points_cost"),
-                      nullable=("value",))
-    _check_value(data["kind"], data.get("value"))
-    reward = Reward(program_id=program.id, **data)
+    reward = Reward(program_id=program.id, **request.given())
     db.session.add(reward)
     members_changed(Member.program_id == program.id)
     db.session.flush()
     return reward
 
 
-def update_reward(reward: Reward, body: dict[str, Any]) -> Reward:
+def update_reward(reward: Reward, changes: RewardUpdate) -> Reward:
     """Change a reward (or retire it with active=false)."""
-    data = v.validate(body, REWARD_RULES, nullable=("value",))
-    _check_value(data.get("kind", reward.kind), data.get("value", reward.value))
+    data = changes.given()
+    try:
+        check_reward_value(data.get("kind", reward.kind), data.get("value", reward.value))
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
     for key, value in data.items():
         setattr(reward, key, value)
     members_changed(Member.program_id == reward.program_id)
@@ -96,18 +69,17 @@ def reward_json(reward: Reward) -> dict[str, Any]:
             "points_cost": reward.points_cost, "active": reward.active}
 
 
-def create_cause(program: Program, body: dict[str, Any]) -> Cause:
+def create_cause(program: Program, request: CauseCreate) -> Cause:
     """Add a cause members can donate points to."""
-    data = v.validate(body, CAUSE_RULES, required=("name",))
-    cause = Cause(program_id=program.id, **data)
+    cause = Cause(program_id=program.id, **request.given())
     db.session.add(cause)
     db.session.flush()
     return cause
 
 
-def update_cause(cause: Cause, body: dict[str, Any]) -> Cause:
+def update_cause(cause: Cause, changes: CauseUpdate) -> Cause:
     """Change a cause (or close it with active=false)."""
-    for key, value in v.validate(body, CAUSE_RULES).items():
+    for key, value in changes.given().items():
         setattr(cause, key, value)
     db.session.flush()
     return cause

@@ -49,16 +49,18 @@ def expiring_soon(member: Member, now: datetime | None = None) -> list[dict[str,
 
 
 def expiring(member: Member, until: datetime | None = None) -> list[dict[str, Any]]:
-    """Open lots with an expiry (up to `until`), summed per expiry day, soonest first."""
+    """Open lots with an expiry (up to `until`), summed per expiry day in the program's time
+    zone, soonest first."""
     stmt = (select(LedgerEntry.expires_at, LedgerEntry.remaining)
             .where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0,
                    LedgerEntry.expires_at.is_not(None)))
     if until is not None:
         stmt = stmt.where(LedgerEntry.expires_at <= until)
     per_day: dict[str, int] = defaultdict(int)
+    zone = member.program.zone
     for expires_at, remaining in db.session.execute(stmt):
         if expires_at is not None:
-            per_day[expires_at.date().isoformat()] += remaining
+            per_day[expires_at.astimezone(zone).date().isoformat()] += remaining
     return [{"points": p, "expires_at": d} for d, p in sorted(per_day.items())]
 
 

@@ -7,72 +7,46 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import validation as v
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.loyalty import bonuses, tiers
-from app.loyalty.ledger import SOURCES, VOIDABLE, Posting, lock_member, post, replay
-from app.loyalty.rules import MAX_AMOUNT, MAX_POINTS, decimal, integer, purchase_points, rules_of
+from app.loyalty.ledger import VOIDABLE, Posting, lock_member, post, replay
+from app.loyalty.rules import purchase_points, rules_of
+from app.loyalty.schemas import Adjust, Donate, Earn, Redeem, TransactionDetails, Void
 from app.models import Cause, LedgerEntry, Member, Merchant, Program, Reward
 from app.outbox import record
 
-COMMON: dict[str, v.Validator] = {
-    "reason": v.text(500, required=False),
-    "source": v.one_of(*SOURCES[:2]),
-    "actor": v.text(200, required=False),
-}
-EARN_RULES = {**COMMON, "points": integer(1, MAX_POINTS),
-              "amount": decimal(Decimal("0"), MAX_AMOUNT)}
-REDEEM_RULES = {**COMMON, "points": integer(1, MAX_POINTS), "reward_id": integer(1, 2**62)}
-ADJUST_RULES = {**COMMON, "points": integer(-MAX_POINTS, MAX_POINTS),
-                "reason": v.text(500)}
-DONATE_RULES = {**COMMON, "points": integer(1, MAX_POINTS), "cause_id": integer(1, 2**62)}
-VOID_RULES = dict(COMMON)
+
+def _details(request: TransactionDetails, key: str | None) -> dict[str, Any]:
+    """The entry fields every transaction takes from the request."""
+    return {"reason": request.reason or "", "source": request.source or "api",
+            "actor": request.actor or "", "idempotency_key": key}
 
 
-def _one_of(data: dict[str, Any], *names: str) -> str:
-    """The one field of `names` present in data (exactly one must be)."""
-    given = [n for n in names if n in data]
-    if len(given) != 1:
-        raise ValidationError(f"Send exactly one of: {', '.join(names)}.")
-    return given[0]
-
-
-def _details(data: dict[str, Any], key: str | None) -> dict[str, Any]:
-    """The entry fields every transaction takes from the body."""
-    return {"reason": data.get("reason") or "", "source": data.get("source") or "api",
-            "actor": data.get("actor") or "", "idempotency_key": key}
-
-
-def earn(member: Member, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+def earn(member: Member, request: Earn, key: str | None = None) -> LedgerEntry:
     """Credit points for a purchase amount (by the earning rules) or a fixed number."""
-    data = v.validate(body, EARN_RULES)
-    field = _one_of(data, "points", "amount")
     member = lock_member(member.id)
-    amount: Decimal | None = data.get("amount")
-    if field == "amount":
-        assert amount is not None
+    amount: Decimal | None = request.amount
+    if amount is not None:
         multiplier = Decimal(member.tier.multiplier) if member.tier else Decimal(1)
         points = purchase_points(rules_of(member.program), amount, multiplier)
     else:
-        points = data["points"]
+        points = request.points
     entry = post(member, Posting("earn", points, amount=amount, qualifying_points=points,
                                  qualifying_amount=amount or Decimal("0"),
-                                 **_details(data, key)))
+                                 **_details(request, key)))
     bonuses.credit_referrer(member)
     tiers.promote(member)
     return entry
 
 
-def redeem(member: Member, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+def redeem(member: Member, request: Redeem, key: str | None = None) -> LedgerEntry:
     """Spend points on a catalog reward or a number of points; never below zero."""
-    data = v.validate(body, REDEEM_RULES)
-    field = _one_of(data, "points", "reward_id")
-    reward = _reward(member.program, data["reward_id"]) if field == "reward_id" else None
-    points = reward.points_cost if reward else data["points"]
+    reward = _reward(member.program, request.reward_id) if request.reward_id else None
+    points = reward.points_cost if reward else request.points
     member = lock_member(member.id)
     entry = post(member, Posting("redeem", -points, reward_id=reward.id if reward else None,
-                                 **_details(data, key)))
+                                 **_details(request, key)))
     if reward is not None:
         record(member.program.merchant_id, "reward.redeemed", {
             "member_id": member.id, "program_id": member.program_id, "reward_id": reward.id,
@@ -92,27 +66,23 @@ def _reward(program: Program, reward_id: int) -> Reward:
     return reward
 
 
-def adjust(member: Member, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
-    """A manual correction (positive or negative) with a required reason."""
-    data = v.validate(body, ADJUST_RULES, required=("points", "reason"))
-    if data["points"] == 0:
-        raise ValidationError("'points' must not be zero.")
+def adjust(member: Member, request: Adjust, key: str | None = None) -> LedgerEntry:
+    """A manual correction (positive or negative, never zero) with a required reason."""
     member = lock_member(member.id)
-    return post(member, Posting("adjust", data["points"], **_details(data, key)))
+    return post(member, Posting("adjust", request.points, **_details(request, key)))
 
 
-def donate(member: Member, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+def donate(member: Member, request: Donate, key: str | None = None) -> LedgerEntry:
     """Give points to one of the program's active causes."""
-    data = v.validate(body, DONATE_RULES, required=("points", "cause_id"))
-    cause = db.session.scalar(select(Cause).where(Cause.id == data["cause_id"],
+    cause = db.session.scalar(select(Cause).where(Cause.id == request.cause_id,
                                                   Cause.program_id == member.program_id,
                                                   Cause.active.is_(True)))
     if cause is None:
-        raise ValidationError(f"Cause {data['cause_id']} is not an active cause of this "
+        raise ValidationError(f"Cause {request.cause_id} is not an active cause of this "
                               "program.", code="unknown_cause")
     member = lock_member(member.id)
-    return post(member, Posting("donate", -data["points"], cause_id=cause.id,
-                                **_details(data, key)))
+    return post(member, Posting("donate", -request.points, cause_id=cause.id,
+                                **_details(request, key)))
 
 
 def get_entry(merchant: Merchant, entry_id: int) -> LedgerEntry:
@@ -126,7 +96,7 @@ def get_entry(merchant: Merchant, entry_id: int) -> LedgerEntry:
     return entry
 
 
-def void(entry: LedgerEntry, body: dict[str, Any], key: str | None = None) -> LedgerEntry:
+def void(entry: LedgerEntry, request: Void, key: str | None = None) -> LedgerEntry:
     """Reverse a transaction once.
 
     A voided redemption, donation or negative adjustment gives its points back to the lots
@@ -141,19 +111,18 @@ def void(entry: LedgerEntry, body: dict[str, Any], key: str | None = None) -> Le
     below zero nor silently writes off the difference, and the merchant can void once the
     points are back or record what they agree with the member as an adjustment.
     The void's amount and qualifying figures always reverse the whole transaction."""
-    data = v.validate(body, VOID_RULES)
     if entry.kind not in VOIDABLE:
         raise Conflict(f"A {entry.kind} transaction cannot be voided.", code="not_voidable")
     member = lock_member(entry.member_id)
     if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.voids_entry_id == entry.id)):
         raise Conflict(f"Transaction {entry.id} is already voided.", code="already_voided")
-    details = _details(data, key)
+    details = _details(request, key)
     details["reason"] = details["reason"] or f"void of transaction {entry.id}"
     return_to: list[tuple[LedgerEntry, int]] | None = None
     if entry.points > 0:
         taken_back, expired = _take_back(member, entry)
         points = -taken_back
-        if expired and not data.get("reason"):
+        if expired and not request.reason:
             details["reason"] += f" ({expired} of its points had already expired)"
     else:
         points = -entry.points

@@ -4,65 +4,17 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from app import validation as v
-from app.errors import ValidationError
 from app.extensions import db
+from app.loyalty.schemas import Rules, RulesUpdate
 from app.models import LoyaltyRules, Program
 from app.models.base import utcnow
 
 ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
-MODES = ("points", "stamps")
-MAX_POINTS = 1_000_000_000
-MAX_AMOUNT = Decimal("9999999999.99")
 
 
-def integer(low: int, high: int) -> v.Validator:
-    """An integer from low to high (booleans and floats refused)."""
-
-    def check(name: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValidationError(f"'{name}' must be a whole number from {low} to {high}.")
-        return value
-
-    return check
-
-
-def decimal(low: Decimal, high: Decimal, places: int = 2) -> v.Validator:
-    """A decimal number given as a string ("12.50") or a JSON number, low < value <= high."""
-
-    def check(name: str, value: Any) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise ValidationError(f"'{name}' must be a number such as \"12.50\".")
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValidationError(f"'{name}' must be a number such as \"12.50\".") from None
-        if not number.is_finite() or not low < number <= high:
-            raise ValidationError(f"'{name}' must be more than {low} and at most {high}.")
-        if -number.as_tuple().exponent > places:  # type: ignore[operator]
-            raise ValidationError(f"'{name}' has more than {places} decimal places.")
-        return number
-
-    return check
-
-
-RULES: dict[str, v.Validator] = {
-    "mode": v.one_of(*MODES),
-    "points_per_unit": decimal(Decimal("-0.0001"), Decimal("100000"), places=4),
-    "rounding": v.one_of(*ROUNDING),
-    "points_per_purchase": integer(0, 1_000_000),
-    "welcome_bonus": integer(0, 1_000_000),
-    "referral_bonus": integer(0, 1_000_000),
-    "birthday_bonus": integer(0, 1_000_000),
-    "expiry_days": integer(1, 36500),
-    "expiring_soon_days": integer(1, 3650),
-    "tier_basis": v.one_of("points", "spend"),
-    "tier_window_months": integer(1, 120),
-    "stamps_required": integer(2, 20),
-}
 CARD_RULES = ("mode", "stamps_required", "expiry_days")
 
 
@@ -79,9 +31,9 @@ def defaults() -> dict[str, Any]:
             "tier_basis": "points", "tier_window_months": None, "stamps_required": 10}
 
 
-def update_rules(program: Program, body: dict[str, Any]) -> tuple[LoyaltyRules, bool]:
+def update_rules(program: Program, changes: RulesUpdate) -> tuple[LoyaltyRules, bool]:
     """Change the rules; returns them and whether the card's look changed."""
-    data = v.validate(body, RULES, nullable=("expiry_days", "tier_window_months"))
+    data = changes.given()
     if program.rules is None:
         program.rules = LoyaltyRules(program_id=program.id, **defaults())
     rules = program.rules
@@ -111,7 +63,7 @@ def add_months(when: datetime, months: int) -> datetime:
 
 def rules_json(rules: LoyaltyRules) -> dict[str, Any]:
     """The rules as JSON (decimals as strings)."""
-    out = {k: getattr(rules, k) for k in RULES}
+    out = {k: getattr(rules, k) for k in Rules.model_fields}
     out["points_per_unit"] = plain(rules.points_per_unit)
     return out
 

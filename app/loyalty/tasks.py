@@ -3,6 +3,7 @@ and in two workers at once: it re-checks each member under the member's row lock
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from app.loyalty import bonuses, expiry, tiers
 from app.loyalty.ledger import lock_member
 from app.models import IdempotencyRecord, Member
 from app.models.base import utcnow
+from app.models.program import zone_of
 
 IDEMPOTENCY_KEEP = timedelta(days=30)
 EXPIRY = "loyalty_expiry"
@@ -73,9 +75,15 @@ def _review_one(member_id: int) -> bool:
 
 @jobs.sweep(BIRTHDAYS, every=3600)
 def birthday_bonuses() -> int:
-    """Give today's birthday bonuses (UTC date)."""
-    return _drain(lambda: bonuses.birthdays_due(utcnow().date(), BATCH),
-                  bonuses.give_birthday_bonus)
+    """Give today's birthday bonuses: today as it is in each program's time zone."""
+    zones = bonuses.birthday_zones()
+    db.session.commit()
+    done = 0
+    for name in zones:
+        today = utcnow().astimezone(zone_of(name)).date()
+        done += _drain(functools.partial(bonuses.birthdays_due, today, BATCH, name),
+                       bonuses.give_birthday_bonus)
+    return done
 
 
 @jobs.sweep(IDEMPOTENCY_CLEANUP, every=3600)

@@ -15,31 +15,22 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import validation as v
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.loyalty.cards import members_changed
-from app.loyalty.rules import add_months, decimal, plain, rules_of
+from app.loyalty.rules import add_months, plain, rules_of
+from app.loyalty.schemas import TierCreate, TierUpdate
 from app.models import LedgerEntry, Member, Merchant, Program, Tier
 from app.models.base import utcnow
 from app.outbox import record
 from app.updates.changes import touch_pass
 
-RULES: dict[str, v.Validator] = {
-    "name": v.text(100),
-    "threshold": decimal(Decimal("-0.01"), Decimal("9999999999")),
-    "multiplier": decimal(Decimal("0"), Decimal("100"), places=3),
-    "perks": v.text(2000, required=False),
-    "background_color": v.color,
-    "foreground_color": v.color,
-    "label_color": v.color,
-}
 COLORS = ("background_color", "foreground_color", "label_color")
 
 
-def create_tier(program: Program, body: dict[str, Any]) -> Tier:
+def create_tier(program: Program, request: TierCreate) -> Tier:
     """Add a tier to a program (members reach it at their next earn or review)."""
-    data = v.validate(body, RULES, required=("name", "threshold"), nullable=COLORS)
+    data = request.given()
     _unique_name(program.id, data["name"])
     tier = Tier(program_id=program.id, **data)
     db.session.add(tier)
@@ -64,9 +55,9 @@ def get_tier(merchant: Merchant, tier_id: int) -> Tier:
     return tier
 
 
-def update_tier(tier: Tier, body: dict[str, Any]) -> Tier:
+def update_tier(tier: Tier, changes: TierUpdate) -> Tier:
     """Change a tier (members keep it until their next promotion or review)."""
-    data = v.validate(body, RULES, nullable=COLORS)
+    data = changes.given()
     if "name" in data:
         _unique_name(tier.program_id, data["name"], tier.id)
     for key, value in data.items():

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
-from app import validation as v
-from app.errors import Conflict, NotFound, ValidationError
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.jobs import PASS_UPDATES, wake
 from app.loyalty import bonuses
 from app.loyalty.ledger import held_locked, locking, standing_loads
+from app.members.schemas import MemberCreate
 from app.models import Member, Merchant, Program
 from app.outbox import record
-from app.wallet import i18n
 
 
-def _language(name: str, value: Any) -> str:
-    """A card language tag, normalized to one the cards speak (e.g. 'zh-TW' -> 'zh-Hant')."""
-    lang = i18n.normalize_language(value) if isinstance(value, str) else None
-    if lang is None:
-        raise ValidationError(f"'{name}' must be one of: {', '.join(i18n.LANGUAGES)}.")
-    return lang
-
-
-ENROLL_RULES: dict[str, v.Validator] = {
-    "email": v.email,
-    "name": v.text(200, required=False),
-    "external_id": v.text(200),
-    "language": _language,
-    "referral_code": bonuses.referral_code,
-    "birthday": bonuses.birthday,
-}
-
-
-def enroll_member(program: Program, body: dict[str, Any]) -> Member:
+def enroll_member(program: Program, request: MemberCreate) -> Member:
     """Enroll a customer in a program; an email already enrolled is a conflict."""
-    data = v.validate(body, ENROLL_RULES, required=("email",),
-                      nullable=("name", "external_id", "referral_code", "birthday"))
-    if data.get("name") is None:
-        data["name"] = ""
+    data = request.given()
+    data["name"] = data.get("name") or ""
     referrer = bonuses.referrer_for(program, data.pop("referral_code", None))
     existing = db.session.scalar(
         select(Member.id).where(Member.program_id == program.id, Member.email == data["email"]))
@@ -52,18 +29,16 @@ def enroll_member(program: Program, body: dict[str, Any]) -> Member:
     member = Member(program=program, **data)
     db.session.add(member)
     try:
-        db.session.flush()
-        bonuses.on_enrolled(member, referrer)
-        record(program.merchant_id, "member.enrolled", {
-            "member_id": member.id, "program_id": member.program_id, "email": member.email,
-            "external_id": member.external_id, "referred_by_id": member.referred_by_id},
-            member_id=member.id)
-        wake(db.session(), PASS_UPDATES)  # the Google channel inserts the new member's object
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        db.session.flush()  # a concurrent enrollment of this email loses here
+    except IntegrityError:  # the request's transaction is rolled back by the write wrapper
         raise Conflict(f"{data['email']} is already a member of this program.",
                        code="already_enrolled") from None
+    bonuses.on_enrolled(member, referrer)
+    record(program.merchant_id, "member.enrolled", {
+        "member_id": member.id, "program_id": member.program_id, "email": member.email,
+        "external_id": member.external_id, "referred_by_id": member.referred_by_id},
+        member_id=member.id)
+    wake(db.session(), PASS_UPDATES)  # the Google channel inserts the new member's object
     return member
 
 

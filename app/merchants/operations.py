@@ -6,20 +6,16 @@ from sqlalchemy import func, select
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.merchants.schemas import MerchantCreate
 from app.models import ApiKey, Merchant
 from app.models.base import utcnow
-from app.validation import EMAIL, text
-
-MAX_EMAIL = 320
+from app.validation import parse
 
 
 def create_merchant(name: str, email: str) -> tuple[Merchant, str]:
     """A new merchant with a first API key; returns it and the plain key (shown once)."""
-    clean_name = text(200)("name", name)
-    clean_email = email.strip().lower()
-    if len(clean_email) > MAX_EMAIL or not EMAIL.match(clean_email):
-        raise ValidationError(f"'email' is not a valid e-mail address: {email!r}.")
-    merchant = Merchant(name=clean_name, email=clean_email)
+    data = parse(MerchantCreate, {"name": name, "email": email.strip()})
+    merchant = Merchant(name=data.name, email=data.email)
     db.session.add(merchant)
     _row, plain = issue_key(merchant)
     return merchant, plain

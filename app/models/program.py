@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,6 +38,7 @@ class Program(db.Model):  # type: ignore[name-defined,misc]
     barcode_format: Mapped[str] = mapped_column(String(16), default="qr")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     language: Mapped[str] = mapped_column(String(16), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     back_text: Mapped[str] = mapped_column(Text, default="")
     terms: Mapped[str] = mapped_column(Text, default="")
     locations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -52,6 +54,11 @@ class Program(db.Model):  # type: ignore[name-defined,misc]
     rules: Mapped[LoyaltyRules | None] = relationship("LoyaltyRules", uselist=False)
     tiers: Mapped[list[Tier]] = relationship("Tier", order_by="(Tier.threshold, Tier.id)",
                                              viewonly=True)
+    @property
+    def zone(self) -> ZoneInfo:
+        """The program's time zone: the days people see (expiry, birthdays) are its days."""
+        return zone_of(self.timezone)
+
     rewards: Mapped[list[Reward]] = relationship(
         "Reward", viewonly=True, order_by="(Reward.points_cost, Reward.id)",
         primaryjoin="and_(Program.id == Reward.program_id, Reward.active.is_(True))")
@@ -71,3 +78,11 @@ class ProgramImage(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     program: Mapped[Program] = relationship(back_populates="images")
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """A time zone by IANA name (UTC when unknown on this machine, never an error)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -3,106 +3,36 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
-from app import validation as v
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Member, Merchant, Program, ProgramImage
 from app.models.base import utcnow
-from app.models.program import BARCODE_FORMATS
+from app.programs.schemas import DESIGN_FIELDS, ProgramCreate, ProgramDesign
 from app.updates.changes import bump_passes
-from app.wallet import i18n, images, templates
+from app.wallet import images, templates
 
 
-def _locations(name: str, value: Any) -> list[dict[str, Any]]:
-    """Up to 10 store locations: latitude, longitude, optional relevant_text."""
-    if not isinstance(value, list) or len(value) > 10:
-        raise ValidationError(f"'{name}' must be a list of at most 10 locations.")
-    out = []
-    for i, loc in enumerate(value):
-        if not isinstance(loc, dict):
-            raise ValidationError(f"'{name}[{i}]' must be an object.")
-        rules = {"latitude": _number(-90, 90), "longitude": _number(-180, 180),
-                 "relevant_text": v.text(200, required=False)}
-        out.append(v.validate(loc, rules, required=("latitude", "longitude")))
-    return out
-
-
-def _number(low: float, high: float) -> v.Validator:
-    """A number between low and high."""
-
-    def check(name: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                low <= value <= high):
-            raise ValidationError(f"'{name}' must be a number from {low} to {high}.")
-        return float(value)
-
-    return check
-
-
-def _translations(name: str, value: Any) -> dict[str, dict[str, str]]:
-    """{language: {source text: translation}} for the supported card languages."""
-    if not isinstance(value, dict):
-        raise ValidationError(f"'{name}' must be an object of languages.")
-    for lang, mapping in value.items():
-        if lang not in i18n.LANGUAGES:
-            raise ValidationError(f"'{name}' has unsupported language {lang!r}; "
-                                  f"supported: {', '.join(i18n.LANGUAGES)}.")
-        if not isinstance(mapping, dict) or not all(
-                isinstance(k, str) and isinstance(t, str) and len(t) <= 2000
-                for k, t in mapping.items()):
-            raise ValidationError(f"'{name}.{lang}' must map texts to translated texts.")
-        if not all(v.storable(k) and v.storable(t) for k, t in mapping.items()):
-            raise ValidationError(f"'{name}.{lang}' contains characters that are not allowed.")
-    try:
-        i18n.validate_overrides(value)  # the same check the pass builder makes
-    except ValueError as exc:
-        raise ValidationError(f"'{name}': {exc}") from None
-    return value
-
-
-DESIGN_RULES: dict[str, v.Validator] = {
-    "name": v.text(200),
-    "organization_name": v.text(200),
-    "description": v.text(500),
-    "logo_text": v.text(100, required=False),
-    "background_color": v.color,
-    "foreground_color": v.color,
-    "label_color": v.color,
-    "points_label": v.text(50),
-    "barcode_format": v.one_of(*BARCODE_FORMATS),
-    "currency": v.currency,
-    "language": v.one_of(*i18n.LANGUAGES),
-    "back_text": v.text(4000, required=False),
-    "terms": v.text(4000, required=False),
-    "locations": _locations,
-    "translations": _translations,
-}
-CREATE_RULES: dict[str, v.Validator] = {
-    **DESIGN_RULES,
-    "template": v.text(64),
-}
-
-
-def create_program(merchant: Merchant, body: dict[str, Any]) -> Program:
-    """A new program from a starter template, with the body's fields overriding it."""
-    data = v.validate(body, CREATE_RULES, required=("name", "template"))
+def create_program(merchant: Merchant, request: ProgramCreate) -> Program:
+    """A new program from a starter template, with the request's fields overriding it."""
+    data = request.given()
     template_name = data.pop("template")
     try:
         design = templates.load_template(template_name)
     except templates.TemplateNotFound as exc:
         raise ValidationError(str(exc), code="unknown_template") from None
-    fields = {k: design[k] for k in DESIGN_RULES if k in design}
+    fields = {k: design[k] for k in DESIGN_FIELDS if k in design}
+    fields["timezone"] = current_app.config["SETTINGS"].DEFAULT_TIMEZONE
     fields.update(data)
     program = Program(merchant=merchant, template=template_name, **fields)
     for filename, content in _template_images(template_name).items():
         kind = filename.split(".")[0].split("@")[0]
         program.images.append(ProgramImage(kind=kind, filename=filename, data=content))
     db.session.add(program)
-    db.session.commit()
+    db.session.flush()
     return program
 
 
@@ -125,14 +55,14 @@ def get_program(merchant: Merchant, program_id: int) -> Program:
     return program
 
 
-def update_program(program: Program, body: dict[str, Any]) -> Program:
+def update_program(program: Program, changes: ProgramDesign) -> Program:
     """Change a program's design; every member's pass is marked changed."""
-    data = v.validate(body, DESIGN_RULES)
+    data = changes.given()
     for key, value in data.items():
         setattr(program, key, value)
     if data:
         design_changed(program)
-    db.session.commit()
+    db.session.flush()
     return program
 
 
@@ -148,7 +78,7 @@ def set_image(program: Program, kind: str, data: bytes) -> list[ProgramImage]:
             files.items()]
     program.images.extend(rows)
     design_changed(program)
-    db.session.commit()
+    db.session.flush()
     return rows
 
 

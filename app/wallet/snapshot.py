@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -115,15 +114,15 @@ class CardSnapshot:
 def load_snapshot(member: Member) -> CardSnapshot:
     """Read what a member's card needs, once."""
     program = member.program
-    timezone = getattr(program, "timezone", None) or "UTC"
-    soonest = next_expiry(member.id, ZoneInfo(timezone))
+    zone = program.zone
+    soonest = next_expiry(member.id, zone)
     return CardSnapshot(
         member=_member(member),
         design=_design(program),
         tier=_tier(member.tier),
         rewards=tuple(CardReward(r.id, r.name, r.points_cost) for r in program.rewards),
         expiring=ExpiringPoints(*soonest) if soonest else None,
-        timezone=timezone,
+        timezone=zone.key,
     )
 
 
