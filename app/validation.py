@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import pydantic
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import core_schema
@@ -261,6 +262,21 @@ LONGITUDE = _number(-180, 180)
 
 
 # --- parsing -----------------------------------------------------------------------------
+
+
+def normalize_phone(value: Any, region: str | None = None) -> str:
+    """A phone number in international E.164 form (+66812345678); a local number needs the
+    region it is dialled in (e.g. "TH")."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("must be a phone number such as +66 81 234 5678.")
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        hint = "" if region else " in international form"
+        raise ValueError(f"must be a valid phone number{hint}, such as +66 81 234 5678.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def parse_json(model: type[M], raw: bytes | str) -> M:

@@ -37,6 +37,10 @@ def member_json(member: Member) -> dict[str, Any]:
         "pass_version": member.pass_version,
         "pass_updated_at": member.pass_updated_at.isoformat(),
         "created_at": member.created_at.isoformat(),
+        "phone": member.phone,
+        "source": member.source,
+        "location_id": member.location_id,
+        "marketing_consent": member.marketing_consent,
         **member_loyalty(member),
         "links": member_links(member),
     }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
@@ -12,31 +15,60 @@ from app.jobs import PASS_UPDATES, wake
 from app.loyalty import bonuses
 from app.loyalty.ledger import held_locked, locking, standing_loads
 from app.members.schemas import MemberCreate
-from app.models import Member, Merchant, Program
+from app.models import ConsentRecord, Member, Merchant, Program
 from app.outbox import record
 
 
-def enroll_member(program: Program, request: MemberCreate) -> Member:
-    """Enroll a customer in a program; an email already enrolled is a conflict."""
+@dataclass(frozen=True)
+class Consent:
+    """A consent as the customer saw it: its purpose, the answer, the exact text and its
+    language (an import states the list's basis as the text)."""
+
+    purpose: str
+    granted: bool
+    text: str
+    language: str
+
+
+SOURCES = ("api", "link", "poster", "import", "dashboard")
+
+
+def enroll_member(program: Program, request: MemberCreate, *, source: str = "api",
+                  location_id: int | None = None, consents: Sequence[Consent] = ()) -> Member:
+    """Enroll a customer in a program; an email already enrolled is a conflict.
+
+    The one place that decides what an enrollment creates (the member, their consent
+    records, the welcome and referral bonuses, the member.enrolled event, the wallet
+    objects), whether it comes from the API, a signup page, a poster or an import.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown enrollment source {source!r}")
     data = request.given()
     data["name"] = data.get("name") or ""
+    data["marketing_consent"] = any(c.granted for c in consents if c.purpose == "marketing") \
+        or bool(data.get("marketing_consent"))
     referrer = bonuses.referrer_for(program, data.pop("referral_code", None))
     existing = db.session.scalar(
         select(Member.id).where(Member.program_id == program.id, Member.email == data["email"]))
     if existing is not None:
         raise Conflict(f"{data['email']} is already a member of this program (member "
                        f"{existing}).", code="already_enrolled", details={"member_id": existing})
-    member = Member(program=program, **data)
+    member = Member(program=program, source=source, location_id=location_id, **data)
     db.session.add(member)
     try:
         db.session.flush()  # a concurrent enrollment of this email loses here
     except IntegrityError:  # the request's transaction is rolled back by the write wrapper
         raise Conflict(f"{data['email']} is already a member of this program.",
                        code="already_enrolled") from None
+    db.session.add_all(ConsentRecord(member_id=member.id, purpose=c.purpose,
+                                     granted=c.granted, text=c.text, language=c.language,
+                                     source=source, location_id=location_id)
+                       for c in consents)
     bonuses.on_enrolled(member, referrer)
     record(program.merchant_id, "member.enrolled", {
         "member_id": member.id, "program_id": member.program_id, "email": member.email,
-        "external_id": member.external_id, "referred_by_id": member.referred_by_id},
+        "external_id": member.external_id, "referred_by_id": member.referred_by_id,
+        "source": source, "location_id": location_id},
         member_id=member.id)
     wake(db.session(), PASS_UPDATES)  # the Google channel inserts the new member's object
     return member

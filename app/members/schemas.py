@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from app.validation import EMAIL_ADDRESS, Input, Rule, text
+from app.validation import EMAIL_ADDRESS, FLAG, Input, Rule, normalize_phone, text
 from app.wallet import i18n
 
 
@@ -38,6 +38,10 @@ def _birthday(value: Any) -> date:
     return born
 
 
+PHONE = Rule(normalize_phone, {"type": "string", "maxLength": 32,
+                             "examples": ["+66812345678"],
+                             "description": "International form (E.164); spaces and dashes "
+                                            "are fine"})
 LANGUAGE = Rule(_language, {"type": "string", "maxLength": 35, "examples": list(i18n.LANGUAGES),
                             "description": "A card language; regional tags are mapped "
                                            "(zh-TW -> zh-Hant)"})
@@ -54,6 +58,10 @@ class MemberCreate(Input):
     language: Annotated[str | None, LANGUAGE.or_null()] = None
     referral_code: Annotated[str | None, REFERRAL_CODE.or_null()] = None
     birthday: Annotated[date | None, BIRTHDAY.or_null()] = None
+    phone: Annotated[str | None, PHONE.or_null()] = None
+    marketing_consent: Annotated[bool | None, FLAG.or_null()] = None
+    """Whether the customer agreed to marketing mail (recorded with the consent text the
+    caller showed; see `enroll_member`)."""
 
 
 class TierHeld(BaseModel):
@@ -106,6 +114,10 @@ class Member(BaseModel):
     expiring_points: list[ExpiringPoints]
     referral_code: str | None
     birthday: date | None
+    phone: str | None = None
+    source: str = "api"
+    location_id: int | None = None
+    marketing_consent: bool = False
     stamps: Stamps | None = None
     links: dict[str, str]
 

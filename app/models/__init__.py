@@ -2,8 +2,9 @@
 
 from app.models.device import AppleDevice, AppleRegistration
 from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
+from app.models.location import StoreLocation
 from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
-from app.models.member import Member
+from app.models.member import ConsentRecord, Member
 from app.models.merchant import ApiKey, Merchant
 from app.models.outbox import OutboxEvent
 from app.models.program import Program, ProgramImage
@@ -14,3 +15,4 @@ __all__ = ["ApiKey", "AppleDevice", "AppleRegistration", "Member", "Merchant", "
 __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "OutboxEvent",
             "Reward", "Tier", "Webhook", "WebhookDelivery"]
 __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
+__all__ += ["ConsentRecord", "StoreLocation"]

@@ -7,8 +7,9 @@ import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false as sa_false
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow, utcnow_seconds
@@ -61,6 +62,41 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     referral_credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     birthday: Mapped[date | None] = mapped_column(Date, nullable=True)
     birthday_bonus_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # distribution (issues 10, 11): how the member came, and how to reach them
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """E.164 form, e.g. +66812345678."""
+    source: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
+    """How the member enrolled: api, link, poster, import or dashboard."""
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("store_locations.id", ondelete="SET NULL"), nullable=True, index=True)
+    """The store location of the poster the member signed up from, if any."""
+    marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=sa_false())
 
     program: Mapped[Program] = relationship()
     tier: Mapped[Tier | None] = relationship("Tier")
+
+
+class ConsentRecord(db.Model):  # type: ignore[name-defined,misc]
+    """What a member agreed to, exactly as shown: the text, its language, when and where.
+
+    PDPA (Thailand, Malaysia) and Vietnam's Decree 13 ask a merchant to show the consent a
+    customer gave; an import records the basis the merchant stated for the whole list.
+    """
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    """marketing (mails beyond the card itself), or terms."""
+    granted: Mapped[bool] = mapped_column(Boolean)
+    text: Mapped[str] = mapped_column(Text)
+    """The exact sentence shown (or, for an import, the basis the merchant stated)."""
+    language: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    """api, link, poster, import or dashboard."""
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("store_locations.id", ondelete="SET NULL"), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
