@@ -55,3 +55,8 @@ def signup_link(program_id: int, location: str | None = None,
 def member_links(member: Member, settings: Settings | None = None) -> dict[str, str]:
     """Every public link to a member's card, by wallet."""
     return {"apple": apple_pass_link(member, settings)}
+
+
+def unsubscribe_link(token: str, settings: Settings | None = None) -> str:
+    """The unsubscribe page of a mail (GET shows a button; a POST unsubscribes at once)."""
+    return public_url(f"/mail/unsubscribe/{token}", settings)

@@ -70,6 +70,7 @@ def _rollback_on_error(exc: BaseException | None) -> None:
 from app.api import (  # noqa: E402,F401  (routes register on bp)
     devices,
     loyalty,
+    mail,
     members,
     openapi,
     posters,

@@ -2,6 +2,7 @@
 
 from app.models.device import AppleDevice, AppleRegistration
 from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
+from app.models.mail import MailDelivery, MailSuppression, RateLimit
 from app.models.member import Member
 from app.models.merchant import ApiKey, Merchant
 from app.models.outbox import OutboxEvent
@@ -12,3 +13,4 @@ __all__ = ["ApiKey", "AppleDevice", "AppleRegistration", "Member", "Merchant", "
            "ProgramImage"]
 __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "OutboxEvent",
             "Reward", "Tier", "Webhook", "WebhookDelivery"]
+__all__ += ["MailDelivery", "MailSuppression", "RateLimit"]
