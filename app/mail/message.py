@@ -91,11 +91,11 @@ def build_message(mail: Mail) -> EmailMessage:
     message["Subject"] = words["subject"]
     message["Date"] = format_datetime(mail.date)
     message["Message-ID"] = mail.message_id
-    message["Content-Language"] = mail.language
     message["List-Unsubscribe"] = f"<{mail.unsubscribe_link}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(_TEXT.get_template("message.txt").render(context))
     message.add_alternative(_HTML.get_template("message.html").render(context),
                             subtype="html")
+    message["Content-Language"] = mail.language  # set_content drops Content-* headers
     return message
