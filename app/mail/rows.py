@@ -19,5 +19,6 @@ def insert_ignore(model: Any, rows: Sequence[dict[str, Any]]) -> int:
         return 0
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(insert(model).values(list(rows)).on_conflict_do_nothing())
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    key = list(model.__table__.primary_key.columns)
+    statement = insert(model).values(list(rows)).on_conflict_do_nothing().returning(*key)
+    return len(db.session.execute(statement).all())  # rowcount is not reliable here
