@@ -76,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         _configure_sqlite(db.engine)
     register_error_handlers(app)
     _init_wallet(app, settings)
+    _init_mail(app, settings)
     _register_blueprints(app)
     if settings.CELERY_BROKER_URL:
         from app.jobs import celery_init_app
@@ -90,6 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the service."""
     from app.api import bp as api_bp
+    from app.mail.views import bp as mail_bp
     from app.wallet.apple.webservice import bp as apple_ws_bp
     from app.wallet.google.web import bp as google_bp
     from app.web import bp as web_bp
@@ -98,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(web_bp)
     app.register_blueprint(apple_ws_bp)
     app.register_blueprint(google_bp)
+    app.register_blueprint(mail_bp)
 
 
 def _init_wallet(app: Flask, settings: Settings) -> None:
@@ -109,6 +112,13 @@ def _init_wallet(app: Flask, settings: Settings) -> None:
     identity = load_signing_identity(settings, app.logger)
     app.extensions["walletpass.apple"] = PassIssuer(identity, settings)
     app.extensions["walletpass.google"] = load_google_wallet(settings, app.logger)
+
+
+def _init_mail(app: Flask, settings: Settings) -> None:
+    """Parse WALLETPASS_SMTP_URL once (a clear start-up error, without the password, if bad)."""
+    from app.mail.transport import parse_smtp_url
+
+    app.extensions["walletpass.smtp"] = parse_smtp_url(settings.SMTP_URL)
 
 
 def _stored_secret(data_dir: Path) -> str:

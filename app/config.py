@@ -201,6 +201,33 @@ class Settings:
         metadata={"doc": "Allow webhook URLs on loopback/private addresses (tests, trusted "
                          "networks)."},
     )
+    SMTP_URL: str = field(
+        default="",
+        metadata={"doc": "Where mail goes: smtp://host:25, smtp://user:password@host:587?"
+                         "starttls=true or smtps://user:password@host:465. Empty: each "
+                         "message is written as an .eml file to DATA_DIR/mail instead."},
+    )
+    SMTP_TIMEOUT: float = field(
+        default=15.0,
+        metadata={"doc": "Seconds any one SMTP step (connect, TLS, each command) may take "
+                         "before the mail is retried later."},
+    )
+    SMTP_CA_FILE: str = field(
+        default="",
+        metadata={"doc": "Extra CA certificates (PEM) to trust for the SMTP server's TLS "
+                         "certificate, for a server with a private CA."},
+    )
+    MAIL_FROM: str = field(
+        default="",
+        metadata={"doc": "The service's sender address (the From name is the program's); "
+                         "Reply-To is the merchant's e-mail. Default: no-reply@ the host of "
+                         "BASE_URL."},
+    )
+    MAIL_RATE: float = field(
+        default=10.0,
+        metadata={"doc": "Most mails sent per second, shared by every worker process "
+                         "(through the database)."},
+    )
     CELERY_BROKER_URL: str = field(
         default="",
         metadata={"doc": "Celery broker (e.g. redis://...). Empty: jobs run in the web process."},

@@ -69,3 +69,8 @@ def member_links(member: Member, settings: Settings | None = None) -> dict[str, 
     if google_enabled(settings):
         out["google"] = google_save_link(member, settings)
     return out
+
+
+def unsubscribe_link(token: str, settings: Settings | None = None) -> str:
+    """The unsubscribe page of a mail (GET shows a button; a POST unsubscribes at once)."""
+    return public_url(f"/mail/unsubscribe/{token}", settings)

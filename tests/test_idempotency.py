@@ -104,6 +104,11 @@ def _cases() -> dict[str, Callable[[Shop], Call]]:
         return s.make("/webhooks", {"url": "https://hooks.example.test/a",
                                     "events": ["points.changed"]})
 
+    def suppressed(s: Shop) -> str:
+        address = f"gone{len(s.send('GET', '/suppressions').get_json()['suppressions'])}@x.test"
+        assert s.send("POST", "/suppressions", {"email": address}).status_code == 201
+        return address
+
     def void(s: Shop) -> Call:
         member = s.member()
         tx = s.make(f"/members/{member}/earn", {"points": 10})
@@ -154,6 +159,12 @@ def _cases() -> dict[str, Callable[[Shop], Call]]:
         "api.update_webhook": lambda s: Call(f"/webhooks/{webhook(s)}", {"active": False},
                                              {"active": True}),
         "api.delete_webhook": lambda s: Call(f"/webhooks/{webhook(s)}", None, {"x": 1}),
+        "api.add_suppression": lambda s: Call("/suppressions", {"email": "a@example.test"},
+                                              {"email": "b@example.test"}),
+        "api.remove_suppression": lambda s: Call(f"/suppressions/{suppressed(s)}", None,
+                                                 {"x": 1}),
+        "api.update_mail_settings": lambda s: Call(f"/programs/{s.program()}/mail-settings",
+                                                   {"welcome": False}, {"welcome": True}),
     }
 
 

@@ -50,6 +50,7 @@ from app.api import (  # noqa: E402,F401  (routes register on bp)
     contract,
     devices,
     loyalty,
+    mail,
     members,
     openapi,
     posters,

@@ -4,6 +4,7 @@ from app.models.device import AppleDevice, AppleRegistration
 from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
 from app.models.location import StoreLocation
 from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
+from app.models.mail import MailDelivery, MailSuppression, RateLimit
 from app.models.member import ConsentRecord, Member
 from app.models.merchant import ApiKey, Merchant
 from app.models.outbox import OutboxEvent
@@ -16,3 +17,4 @@ __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "Outbox
             "Reward", "Tier", "Webhook", "WebhookDelivery"]
 __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
 __all__ += ["ConsentRecord", "StoreLocation"]
+__all__ += ["MailDelivery", "MailSuppression", "RateLimit"]

@@ -44,6 +44,8 @@ class Program(db.Model):  # type: ignore[name-defined,misc]
     locations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     design_version: Mapped[int] = mapped_column(Integer, default=1)
+    # e-mail (issue 11): {kind: false} switches a mail kind off; absent kinds are on
+    mail_switches: Mapped[dict[str, bool] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,0 +1,224 @@
+"""The mail sweeps: send due mails at the shared rate, and find points expiring soon.
+
+A run of the ``mail`` sweep claims small batches of due mails with a lease (app/leases.py:
+two workers never claim one mail), builds them, reserves send slots from the rate limit
+kept in the database (so MAIL_RATE holds across every worker process), sends them over
+one SMTP connection, and records each outcome. No new batch is claimed after
+BUDGET_SECONDS; LEASE is far longer than a run, so a mail still being sent is never
+claimed again. A worker that dies after sending but before recording sends that mail
+once more when the lease ends (the same Message-ID, so mailbox providers fold it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app import jobs, leases
+from app.config import Settings
+from app.extensions import db
+from app.links import card_page_link, unsubscribe_link
+from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
+from app.mail.message import Brand, Mail, build_message
+from app.mail.rows import insert_ignore
+from app.mail.suppressions import is_suppressed, suppress, unsubscribe_token
+from app.mail.texts import mail_language, text
+from app.mail.transport import Outcome, SmtpConfig, Transport, open_transport
+from app.models import MailDelivery, Member, Merchant, Program, RateLimit
+from app.models.base import utcnow
+from app.outbox.tasks import relay
+
+EXPIRING = "mail_expiring"
+BUDGET_SECONDS = 20.0
+LEASE = 600.0
+BATCH_SECONDS = 2.0
+"""A batch holds about this many seconds of sending at MAIL_RATE (at least one mail)."""
+MAX_BATCH = 100
+MAX_ATTEMPTS = 12
+RETRY = leases.Backoff(first=60.0, cap=6 * 3600.0)
+"""Back-off after temporary failures: 1 min, 2, 4 ... up to 6 h; about 2.5 days in all."""
+EXPIRING_BATCH = 500
+
+
+def mail_settings() -> tuple[Settings, SmtpConfig | None]:
+    """The app's settings and its SMTP configuration (parsed once at start-up)."""
+    return current_app.config["SETTINGS"], current_app.extensions["walletpass.smtp"]
+
+
+@jobs.sweep(SWEEP, every=10)
+def send_due_mail() -> int:
+    """Send due mails (batch after batch, within the time budget); returns how many were
+    attempted. New outbox events are relayed first, so a welcome mail never waits."""
+    relay()
+    settings, config = mail_settings()
+    stop_at = time.monotonic() + BUDGET_SECONDS
+    batch = max(1, min(MAX_BATCH, int(settings.MAIL_RATE * BATCH_SECONDS)))
+    handled = 0
+    with open_transport(config, Path(settings.DATA_DIR) / "mail", settings.SMTP_TIMEOUT,
+                        settings.SMTP_CA_FILE) as transport:
+        while time.monotonic() < stop_at:
+            ids = [row[0] for row in leases.claim(
+                select(MailDelivery.id).where(MailDelivery.status == "pending",
+                                              leases.due(MailDelivery.next_attempt_at))
+                .order_by(MailDelivery.next_attempt_at, MailDelivery.id),
+                MailDelivery.next_attempt_at, LEASE, limit=batch)]
+            handled += send_batch(ids, transport, settings)
+            if len(ids) < batch:
+                break
+    return handled
+
+
+@dataclass
+class Prepared:
+    """A claimed mail ready to go: its row id, file name and message."""
+
+    delivery_id: int
+    name: str
+    message: EmailMessage
+
+
+def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> int:
+    """Build, send (at the shared rate) and record a batch of claimed mails."""
+    if not ids:
+        return 0
+    ready = prepare(ids, settings)
+    db.session.commit()  # no transaction (SQLite: no write lock) held while sending
+    start = reserve_slots(SWEEP, len(ready), settings.MAIL_RATE)
+    interval = 1.0 / settings.MAIL_RATE if settings.MAIL_RATE > 0 else 0.0
+    outcomes: list[Outcome] = []
+    for i, item in enumerate(ready):
+        if outcomes and outcomes[-1].connection:
+            outcomes.append(outcomes[-1])  # the server is unreachable: the rest retry too
+            continue
+        _wait_until(start + timedelta(seconds=i * interval))
+        outcomes.append(transport.send(item.message, item.name))
+    for item, outcome in zip(ready, outcomes, strict=True):
+        record(item.delivery_id, outcome)
+    db.session.commit()
+    return len(ids)
+
+
+def prepare(ids: Sequence[int], settings: Settings) -> list[Prepared]:
+    """Build the messages of claimed mails; mark those that must not go (no address any
+    more, or on the suppression list)."""
+    rows = db.session.scalars(
+        select(MailDelivery).options(joinedload(MailDelivery.member).joinedload(Member.program)
+                                     .joinedload(Program.merchant))
+        .where(MailDelivery.id.in_(ids), MailDelivery.status == "pending")
+        .order_by(MailDelivery.id))
+    ready = []
+    for row in rows:
+        member = row.member
+        if not member.email:
+            row.status, row.last_error = "skipped", "no address"
+        elif is_suppressed(member.program.merchant_id, member.email):
+            row.status = "suppressed"
+        else:
+            ready.append(Prepared(row.id, f"{row.id:09d}-{row.kind}",
+                                  build_message(compose(row, member, settings))))
+    return ready
+
+
+def host_of(settings: Settings) -> str:
+    """The host name of BASE_URL (for the default sender and Message-IDs)."""
+    return urlsplit(settings.BASE_URL).hostname or "localhost"
+
+
+def compose(row: MailDelivery, member: Member, settings: Settings) -> Mail:
+    """The mail a delivery row stands for, with today's branding and links."""
+    program: Program = member.program
+    merchant: Merchant = program.merchant
+    lang = mail_language(member.language, program.language)
+    brand = Brand(program=program.name,
+                  sender_name=program.organization_name or merchant.name,
+                  background=program.background_color, foreground=program.foreground_color)
+    host = host_of(settings)
+    assert member.email is not None
+    return Mail(kind=row.kind, language=lang, to=member.email, to_name=member.name,
+                sender=settings.MAIL_FROM or f"no-reply@{host}", reply_to=merchant.email,
+                brand=brand, card_link=card_page_link(member, settings),
+                unsubscribe_link=unsubscribe_link(unsubscribe_token(member.id), settings),
+                message_id=f"<mail.{row.id}.{member.id}@{host}>", date=utcnow(),
+                params=values(row.kind, row.params, lang, program.currency))
+
+
+def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[str, Any]:
+    """The stored facts of a mail, written out for its text (amounts, points)."""
+    out = dict(params)
+    if "points" in out:
+        out["points"] = f"{int(out['points']):,}"
+    if kind == "tier_near":
+        needed = out.get("needed", "0")
+        out["needed"] = (f"{currency} {needed}" if out.get("basis") == "spend"
+                         else text("points_amount", lang, n=f"{int(float(needed)):,}"))
+    return out
+
+
+def record(delivery_id: int, outcome: Outcome) -> None:
+    """Store what became of one sent mail (only if still pending)."""
+    row = db.session.get(MailDelivery, delivery_id)
+    if row is None or row.status != "pending":
+        return
+    now = utcnow()
+    row.attempts += 1
+    row.last_error = outcome.error
+    if outcome.status == "sent":
+        row.status, row.sent_at = "sent", now
+    elif outcome.status == "bounced":
+        row.status = "bounced"
+        member = row.member
+        if member.email:
+            suppress(member.program.merchant_id, member.email, "bounce", outcome.error)
+    elif outcome.status == "failed" or row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+    else:
+        row.next_attempt_at = RETRY.next_attempt(now, row.attempts)
+
+
+def reserve_slots(name: str, count: int, rate: float) -> datetime:
+    """Take `count` send slots, 1/rate seconds apart, from the rate limit every process
+    shares (one short transaction on its row); returns when the first slot starts."""
+    now = utcnow()
+    if count <= 0 or rate <= 0:
+        return now
+    insert_ignore(RateLimit, [{"name": name, "next_slot_at": now}])
+    limit = db.session.scalar(select(RateLimit).where(RateLimit.name == name)
+                              .with_for_update().execution_options(populate_existing=True))
+    assert limit is not None
+    start = max(limit.next_slot_at, now)
+    limit.next_slot_at = start + timedelta(seconds=count / rate)
+    db.session.commit()
+    return start
+
+
+def _wait_until(moment: datetime) -> None:
+    """Sleep until a moment (now or past: return at once)."""
+    delay = (moment - utcnow()).total_seconds()
+    if delay > 0:
+        time.sleep(delay)
+
+
+@jobs.sweep(EXPIRING, every=3600)
+def queue_expiring_mails() -> int:
+    """Queue 'points expiring soon' mails for every member concerned; returns how many
+    were new (safe to run again: each member and day gets one)."""
+    now = utcnow()
+    queued, after = 0, 0
+    while True:
+        member_ids = expiring_candidates(now, after, EXPIRING_BATCH)
+        if member_ids:
+            queued += queue_expiring(member_ids, now)
+            after = member_ids[-1]
+        db.session.commit()
+        if len(member_ids) < EXPIRING_BATCH:
+            return queued
