@@ -254,8 +254,12 @@ def test_delivery_state_and_stale_objects(app: Flask, api: Api, program: dict[st
         assert card is not None
         assert (card["inserted"], card["up_to_date"], card["status"]) == (True, False, 503)
         # pass_updated_at may be up to a second ahead (it only moves forward): look past it
-        assert stale_google_objects(program["id"], -1, 10)[0]["google_status"] == 503
+        stale = stale_google_objects(program["id"], -1, 10)
+        assert [(m["id"], m["channel"]) for m in stale] == [(member["id"], "google")]
         assert stale_google_objects(program["id"], 60, 10) == []
+    answer = api.get(f"/members/{member['id']}/devices").get_json()
+    assert answer["devices"] == []  # no iPhone: the Google object is the member's only card
+    assert (answer["google"]["status"], answer["google"]["up_to_date"]) == (503, False)
 
 
 def test_images_the_class_and_object_point_to_are_served(app: Flask, api: Api,

@@ -16,6 +16,7 @@ from app.models import AppleDevice, AppleRegistration
 from app.programs.operations import get_program
 from app.updates import delivery
 from app.validation import whole_number
+from app.wallet.google.saves import google_card, stale_google_objects
 
 
 def _iso(value: Any) -> str | None:
@@ -72,7 +73,8 @@ def member_devices(member_id: int):  # type: ignore[no-untyped-def]
     rows = delivery.member_devices(member)
     return {"member_id": member.id, "pass_version": member.pass_version,
             "pass_updated_at": member.pass_updated_at.isoformat(),
-            "devices": [device_json(reg, dev, member.pass_version) for reg, dev in rows]}
+            "devices": [device_json(reg, dev, member.pass_version) for reg, dev in rows],
+            "google": google_card(member)}
 
 
 @bp.get("/programs/<int:program_id>/stale-members")
@@ -93,5 +95,7 @@ def stale_members(program_id: int):  # type: ignore[no-untyped-def]
     minutes = whole_number(request.args.get("minutes"), "minutes", default, 1,
                                  delivery.MAX_STALE_MINUTES)
     limit = whole_number(request.args.get("limit"), "limit", 100, 1, delivery.MAX_LIMIT)
-    members = delivery.stale_members(program, minutes, limit)
+    members = sorted(delivery.stale_members(program, minutes, limit)
+                     + stale_google_objects(program.id, minutes, limit),
+                     key=lambda m: (m["pass_updated_at"], m["id"], m["channel"]))[:limit]
     return {"program_id": program.id, "minutes": minutes, "members": members}

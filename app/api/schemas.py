@@ -63,13 +63,32 @@ class Device(BaseModel):
     up_to_date: bool
 
 
+class GoogleCard(BaseModel):
+    """The member's Google Wallet object: what was delivered, and whether it is saved."""
+
+    wallet: Literal["google"]
+    inserted: bool = Field(description="Whether the object exists at Google.")
+    delivered_version: int
+    delivered_at: datetime | None
+    status: int | None = Field(description="HTTP status of Google's last answer.")
+    reason: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    saved_at: datetime | None = Field(description="When the customer saved the card (from "
+                                                   "Google's callback).")
+    removed_at: datetime | None = Field(description="When the customer removed it.")
+    up_to_date: bool
+
+
 class MemberDevices(BaseModel):
-    """A member's wallet devices and the delivery state of each."""
+    """A member's wallet devices and the delivery state of each (Apple devices, and the
+    Google Wallet object when Google is configured)."""
 
     member_id: int
     pass_version: int
     pass_updated_at: datetime
     devices: list[Device]
+    google: GoogleCard | None = None
 
 
 class StaleMember(BaseModel):
@@ -77,8 +96,9 @@ class StaleMember(BaseModel):
 
     id: int
     serial_number: str
-    channel: str = Field(description="The update channel whose devices are behind (one entry "
-                                     "per member and channel).")
+    channel: Literal["apple", "google"] = Field(
+        description="The update channel whose devices are behind (one entry per member and "
+                    "channel).")
     pass_version: int
     pass_updated_at: datetime
     stale_devices: int

@@ -52,15 +52,16 @@ def google_card(member: Member) -> dict[str, Any] | None:
 
 
 def stale_google_objects(program_id: int, minutes: int, limit: int) -> list[dict[str, Any]]:
-    """Members whose Google object has not received a change made over `minutes` ago."""
+    """Members whose Google object has not received a change made over `minutes` ago (one
+    entry per member, in the stale-members shape, channel "google")."""
     cutoff = utcnow() - timedelta(minutes=minutes)
     rows = db.session.execute(
         select(Member.id, Member.serial_number, Member.pass_version, Member.pass_updated_at,
-               GoogleObject.delivered_version, GoogleObject.status, GoogleObject.attempts)
+               GoogleObject.delivered_at)
         .join(GoogleObject, GoogleObject.member_id == Member.id)
         .where(Member.program_id == program_id, Member.pass_updated_at <= cutoff,
                GoogleObject.delivered_version < Member.pass_version)
         .order_by(Member.pass_updated_at, Member.id).limit(limit)).all()
-    return [{"id": r[0], "serial_number": r[1], "pass_version": r[2],
-             "pass_updated_at": r[3].isoformat(), "google_delivered_version": r[4],
-             "google_status": r[5], "google_attempts": r[6]} for r in rows]
+    return [{"id": r[0], "serial_number": r[1], "channel": "google", "pass_version": r[2],
+             "pass_updated_at": r[3].isoformat(), "stale_devices": 1,
+             "last_pushed_at": r[4].isoformat() if r[4] else None} for r in rows]
