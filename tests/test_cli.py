@@ -82,7 +82,7 @@ def test_create_merchant_before_serve_from_another_folder(home: Path, cwd: Path)
 def test_create_merchant_refuses_bad_input_in_one_line(home: Path, cwd: Path) -> None:
     env = env_for(home)
     for name, email, message in [("  ", "a@b.example", "'name' must not be empty"),
-                                 ("Cafe", "not-an-email", "'email' is not a valid e-mail address")]:
+                                 ("Cafe", "not-an-email", "'email' is not a valid email address")]:
         result = run("create-merchant", "--name", name, "--email", email, cwd=cwd, env=env)
         assert result.returncode == 1
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
