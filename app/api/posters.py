@@ -9,10 +9,10 @@ from app.api import bp
 from app.api.contract import operation
 from app.distribution import posters
 from app.errors import DomainError, ValidationError
-from app.validation import MAX_ID, whole_number
 from app.locations.operations import get_location
 from app.models import Program, StoreLocation
 from app.programs import operations as ops
+from app.validation import MAX_ID, whole_number
 
 
 @bp.get("/programs/<int:program_id>/poster.<fmt>")
