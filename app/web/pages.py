@@ -62,10 +62,10 @@ class Texts:
         return say(key, self.lang)
 
 
-def page(template: str, status: int = 200, **context: Any) -> Response:
+def page(template: str, code: int = 200, **context: Any) -> Response:
     """A customer page rendered with the shared headers."""
     context.setdefault("t", Texts(context["lang"]))
-    response = Response(render_template(template, **context), status=status,
+    response = Response(render_template(template, **context), status=code,
                         mimetype="text/html")
     response.headers.update(PAGE_HEADERS)
     return response
@@ -75,7 +75,7 @@ def message(lang: str, status: int, title: str, *paragraphs: str, program: Progr
             back: str | None = None) -> Response:
     """A short localized page saying one thing (link sent, not found, slow down)."""
     brand = brand_of(program) if program else Brand("#1F1F24", "#FFFFFF", "#C8C8D0")
-    return page("pages/message.html", status, lang=lang, brand=brand, title=title,
+    return page("pages/message.html", status, status=status, lang=lang, brand=brand, title=title,
                 paragraphs=paragraphs, program=program,
                 logo=logo_url(program) if program else None, back=back,
                 back_text=say("back", lang))
