@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.distribution.posters import render_poster
 from app.api.posters import poster_spec
+from app.distribution.posters import render_poster
 from app.extensions import db
 from app.models import ConsentRecord, Member, OutboxEvent, Program, SignupAttempt
 from app.web.texts import TEXTS

@@ -172,13 +172,12 @@ def _sign_up(program: Program, form: dict[str, str], lang: str) -> Response:
         return response
     location = ops.location_of(program, request.args.get("loc"))
     values, errors = _values(program, form, lang)
-    if errors:
-        return render_form(program, lang, values=form, errors=errors, status=422)
     try:
         request_model = parse(MemberCreate, values)
     except ValidationError as exc:
-        return render_form(program, lang, values=form, errors=_field_errors(exc, program, lang),
-                           status=422)
+        errors = {**_field_errors(exc, program, lang), **errors}
+    if errors:  # every field at fault is marked at once
+        return render_form(program, lang, values=form, errors=errors, status=422)
     consent = consent_sentence(program, lang) if "marketing_consent" in signup_fields(
         program) else None
     done = ops.sign_up(program, request_model, language=lang, location=location,
