@@ -104,6 +104,12 @@ def _cases() -> dict[str, Callable[[Shop], Call]]:
         return s.make("/webhooks", {"url": "https://hooks.example.test/a",
                                     "events": ["points.changed"]})
 
+    def location(s: Shop) -> str:
+        pid = s.program()
+        loc = s.make(f"/programs/{pid}/locations", {"name": "Silom", "latitude": 13.7,
+                                                    "longitude": 100.5})
+        return f"/programs/{pid}/locations/{loc}"
+
     def void(s: Shop) -> Call:
         member = s.member()
         tx = s.make(f"/members/{member}/earn", {"points": 10})
@@ -154,6 +160,11 @@ def _cases() -> dict[str, Callable[[Shop], Call]]:
         "api.update_webhook": lambda s: Call(f"/webhooks/{webhook(s)}", {"active": False},
                                              {"active": True}),
         "api.delete_webhook": lambda s: Call(f"/webhooks/{webhook(s)}", None, {"x": 1}),
+        "api.add_location": lambda s: Call(
+            f"/programs/{s.program()}/locations", {"name": "A", "latitude": 1, "longitude": 2},
+            {"name": "B", "latitude": 1, "longitude": 2}),
+        "api.change_location": lambda s: Call(location(s), {"name": "B"}, {"name": "C"}),
+        "api.remove_location": lambda s: Call(location(s), None, {"x": 1}),
     }
 
 
