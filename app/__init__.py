@@ -75,6 +75,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite(db.engine)
     register_error_handlers(app)
+    if settings.TRUSTED_PROXIES > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     _init_wallet(app, settings)
     _init_mail(app, settings)
     _register_blueprints(app)

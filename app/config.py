@@ -253,6 +253,17 @@ class Settings:
                          "none is given; dates people see (expiry days, birthdays) are "
                          "in the program's zone."},
     )
+    SIGNUP_RATE_LIMIT: int = field(
+        default=10,
+        metadata={"doc": "Signup posts one client address may make to one program per 10 "
+                         "minutes (then a polite 429 page)."},
+    )
+    TRUSTED_PROXIES: int = field(
+        default=0,
+        metadata={"doc": "Reverse proxies in front of the service whose X-Forwarded-For "
+                         "and X-Forwarded-Proto are believed (signup rate limits count "
+                         "client addresses)."},
+    )
     LOG_LEVEL: str = field(default="INFO", metadata={"doc": "Logging level."})
 
     @classmethod

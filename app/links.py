@@ -56,16 +56,35 @@ def google_enabled(settings: Settings | None = None) -> bool:
     return bool(s.GOOGLE_SERVICE_ACCOUNT_FILE and s.GOOGLE_ISSUER_ID)
 
 
-def signup_link(program_id: int, location: str | None = None,
+def signup_link(program_id: int, location: int | str | None = None,
                 settings: Settings | None = None) -> str:
     """A program's public signup page, tagged with the store location it was found at."""
     path = f"/join/{program_id}"
     return public_url(f"{path}?{urlencode({'loc': location})}" if location else path, settings)
 
 
+def poster_link(program_id: int, fmt: str, settings: Settings | None = None) -> str:
+    """A program's printable signup poster (PDF or PNG; the API answers it with a key)."""
+    return public_url(f"/api/v1/programs/{program_id}/poster.{fmt}", settings)
+
+
+def program_links(program_id: int, settings: Settings | None = None) -> dict[str, str]:
+    """A program's public signup page and its posters."""
+    return {"signup": signup_link(program_id, settings=settings),
+            "poster_pdf": poster_link(program_id, "pdf", settings),
+            "poster_png": poster_link(program_id, "png", settings)}
+
+
+def image_link(program_id: int, design_version: int, filename: str,
+               settings: Settings | None = None) -> str:
+    """A program's card image of one design version (logo@2x.png...), served publicly."""
+    return public_url(f"/images/{program_id}/{design_version}/{filename}", settings)
+
+
 def member_links(member: Member, settings: Settings | None = None) -> dict[str, str]:
-    """Every public link to a member's card, by wallet (Google only where it is configured)."""
-    out = {"apple": apple_pass_link(member, settings)}
+    """Every public link to a member's card: its page, and by wallet (Google only where it
+    is configured)."""
+    out = {"card": card_page_link(member, settings), "apple": apple_pass_link(member, settings)}
     if google_enabled(settings):
         out["google"] = google_save_link(member, settings)
     return out

@@ -12,7 +12,16 @@ from decimal import Decimal
 from typing import Any
 
 from app.extensions import db
-from app.models import LedgerEntry, LoyaltyRules, Member, Merchant, Program, Reward, Tier
+from app.models import (
+    LedgerEntry,
+    LoyaltyRules,
+    Member,
+    Merchant,
+    Program,
+    Reward,
+    StoreLocation,
+    Tier,
+)
 from app.wallet.snapshot import (
     CardDesign,
     CardMember,
@@ -110,7 +119,11 @@ def create(name: str) -> Member:
     """Store a fixture's merchant, program, rules, tiers, rewards, member and lots; flush."""
     spec = FIXTURES[name]
     merchant = Merchant(name=f"Merchant {name}", email=f"{name}@example.test")
-    program = Program(merchant=merchant, template="cafe", **{**DESIGN, **spec.get("design", {})})
+    design = {**DESIGN, **spec.get("design", {})}
+    places = design.pop("locations")
+    program = Program(merchant=merchant, template="cafe", **design)
+    program.store_locations = [StoreLocation(name=f"Shop {i}", **place)
+                               for i, place in enumerate(places)]
     db.session.add(program)
     db.session.flush()
     if "rules" in spec:

@@ -11,6 +11,11 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v unzip >/dev/null || need+=(unzip)
 command -v nghttpd >/dev/null || need+=(nghttp2-server)  # APNs stand-in of bench/bench_push.py
 command -v wrk >/dev/null || need+=(wrk)  # HTTP load generator of bench/bench_http.py
+# The page screenshots (tests/test_pages_browser.py): the system's headless Chromium, driven by
+# Playwright, and fonts for Thai and Chinese text (the service's own posters use PyPI fonts).
+command -v chromium >/dev/null || need+=(chromium)
+fc-list :lang=th 2>/dev/null | grep -q . || need+=(fonts-thai-tlwg)
+fc-list :lang=zh-tw 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""

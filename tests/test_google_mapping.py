@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from jsonschema import ValidationError
 
-from app.models import Program
+from app.models import Program, StoreLocation
 from app.wallet.content import CardContent, Line, card_content
 from app.wallet.google import mapping
 from app.wallet.snapshot import (
@@ -38,7 +38,8 @@ def program(**overrides: Any) -> Program:
         description="Bean There loyalty", background_color="#3B2418", foreground_color="#FFFFFF",
         label_color="#F2C48D", points_label="Points", barcode_format="qr", language="en",
         back_text="Show this card at the till.", terms="Points expire after a year.",
-        locations=[{"latitude": 13.7563, "longitude": 100.5018, "relevant_text": "Hi"}],
+        store_locations=[StoreLocation(name="Silom", latitude=13.7563, longitude=100.5018,
+                                       relevant_text="Hi")],
         translations={"th": {"Bean Points": "บีนพอยต์"}}, design_version=3,
         created_at=datetime(2026, 1, 1, tzinfo=UTC))
     values.update(overrides)

@@ -108,6 +108,11 @@ def _cases() -> dict[str, Callable[[Shop], Call]]:
         address = f"gone{len(s.send('GET', '/suppressions').get_json()['suppressions'])}@x.test"
         assert s.send("POST", "/suppressions", {"email": address}).status_code == 201
         return address
+    def location(s: Shop) -> str:
+        pid = s.program()
+        loc = s.make(f"/programs/{pid}/locations", {"name": "Silom", "latitude": 13.7,
+                                                    "longitude": 100.5})
+        return f"/programs/{pid}/locations/{loc}"
 
     def void(s: Shop) -> Call:
         member = s.member()
@@ -165,6 +170,11 @@ def _cases() -> dict[str, Callable[[Shop], Call]]:
                                                  {"x": 1}),
         "api.update_mail_settings": lambda s: Call(f"/programs/{s.program()}/mail-settings",
                                                    {"welcome": False}, {"welcome": True}),
+        "api.add_location": lambda s: Call(
+            f"/programs/{s.program()}/locations", {"name": "A", "latitude": 1, "longitude": 2},
+            {"name": "B", "latitude": 1, "longitude": 2}),
+        "api.change_location": lambda s: Call(location(s), {"name": "B"}, {"name": "C"}),
+        "api.remove_location": lambda s: Call(location(s), None, {"x": 1}),
     }
 
 

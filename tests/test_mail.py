@@ -139,6 +139,7 @@ def test_welcome_mail_over_smtp_every_link_works(make_app: Any, smtp: SmtpStandI
     card = f"{BASE_URL}/cards/{card_token(member)}"
     unsubscribe = [link for link in found if "/mail/unsubscribe/" in link]
     assert found == {card, *unsubscribe} and len(set(unsubscribe)) == 1
+    assert client.get(urlsplit(card).path).status_code == 200  # the card page
     assert client.get(urlsplit(card).path + "/apple.pkpass").status_code == 200
     page = client.get(urlsplit(unsubscribe[0]).path)
     assert page.status_code == 200 and b"<form method=\"post\">" in page.data
@@ -499,3 +500,19 @@ def test_suppression_api(api: Api, other_api: Api) -> None:
                                    headers=other_api.headers).status_code == 404
     gone = api.client.delete("/api/v1/suppressions/spam@example.test", headers=api.headers)
     assert gone.status_code == 200 and api.get("/suppressions").get_json()["total"] == 0
+
+
+def test_a_known_address_signing_up_again_gets_its_card_link_once_an_hour(
+        make_app: Any, smtp: SmtpStandIn) -> None:
+    app = mail_app(make_app, smtp)
+    api, program = setup_program(app)
+    member = enroll(api, program, "ann@example.test", name="Ann Lee")
+    client = app.test_client()
+    for _ in range(3):  # the signup page, with an address already enrolled
+        page = client.post(f"/join/{program['id']}", data={"email": "ann@example.test"})
+        assert page.status_code == 200
+    assert sweep(app) == 2  # the welcome mail, and one resend (not two)
+    assert sweep(app) == 0
+    welcome, resend = smtp.messages()
+    assert resend["Subject"] == welcome["Subject"]
+    assert f"{BASE_URL}/cards/{card_token(member)}" in links(resend)

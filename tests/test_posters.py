@@ -20,7 +20,7 @@ from app.links import signup_link
 from tests.conftest import BASE_URL, Api
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-URL = signup_link(7, "siam01", Settings(BASE_URL="https://wallet.example.test"))
+URL = signup_link(7, 12, Settings(BASE_URL="https://wallet.example.test"))
 LOCATIONS = {"en": "Siam Paragon, 4th floor", "th": "สาขาสยามพารากอน", "zh-Hant": "台北信義店",
              "vi": "Quận 1, TP. Hồ Chí Minh", "ms": "Pavilion Kuala Lumpur"}
 
@@ -161,7 +161,7 @@ def test_bad_format_or_size_are_refused() -> None:
 
 def test_signup_url_tags_the_location() -> None:
     settings = Settings(BASE_URL="https://w.example")
-    assert signup_link(3, "bkk-2", settings) == "https://w.example/join/3?loc=bkk-2"
+    assert signup_link(3, 12, settings) == "https://w.example/join/3?loc=12"
     assert signup_link(3, None, settings) == "https://w.example/join/3"
 
 
@@ -170,21 +170,58 @@ def test_signup_url_tags_the_location() -> None:
 
 def test_poster_route_png_and_pdf(api: Api, program: dict[str, Any]) -> None:
     pid = program["id"]
-    tagged = f"{BASE_URL}/join/{pid}?loc=siam01"
-    resp = api.get(f"/programs/{pid}/poster.png?size=a5&location=siam01")
+    shop = api.post(f"/programs/{pid}/locations", {"name": "Siam Paragon", "latitude": 13.746,
+                                                   "longitude": 100.535}).get_json()
+    tagged = f"{BASE_URL}/join/{pid}?loc={shop['id']}"
+    resp = api.get(f"/programs/{pid}/poster.png?size=a5&location={shop['id']}")
     assert resp.status_code == 200 and resp.mimetype == "image/png"
     keep(f"poster-route-{pid}-a5.png", resp.data)
     assert qr_texts(Image.open(io.BytesIO(resp.data))) == [tagged]
-    resp = api.get(f"/programs/{pid}/poster.pdf?location=siam01")
+    resp = api.get(f"/programs/{pid}/poster.pdf?location={shop['id']}")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert f"-{shop['id']}.pdf" in resp.headers["Content-Disposition"]
     (width_pt, _), image = pdf_page(resp.data)
     assert abs(width_pt - 595.3) < 1.5  # A4 by default
     assert qr_texts(image) == [tagged]
     hits = posters.cached_poster.cache_info().hits
-    assert api.get(f"/programs/{pid}/poster.pdf?location=siam01").data == resp.data
+    assert api.get(f"/programs/{pid}/poster.pdf?location={shop['id']}").data == resp.data
     assert posters.cached_poster.cache_info().hits == hits + 1
     untagged = api.get(f"/programs/{pid}/poster.png?size=letter")
     assert qr_texts(Image.open(io.BytesIO(untagged.data))) == [f"{BASE_URL}/join/{pid}"]
+
+
+def test_poster_shows_the_stored_location_name(api: Api, program: dict[str, Any]) -> None:
+    pid = program["id"]
+    shop = api.post(f"/programs/{pid}/locations", {"name": "Siam Paragon 4F",
+                                                   "latitude": 13.746, "longitude": 100.535})
+    spec = poster_spec_of(pid, shop.get_json()["id"], api)
+    assert spec.location_name == "Siam Paragon 4F"
+    assert spec.signup_url.endswith(f"?loc={shop.get_json()['id']}")
+
+
+def poster_spec_of(program_id: int, location_id: int, api: Api) -> PosterSpec:
+    """The spec the poster route draws for a stored location."""
+    from app.api.posters import poster_spec
+    from app.locations.operations import get_location
+    from app.models import Program
+
+    with api.client.application.app_context():
+        from app.extensions import db
+
+        program = db.session.get(Program, program_id)
+        assert program is not None
+        return poster_spec(program, get_location(program, location_id))
+
+
+def test_poster_for_an_unknown_or_foreign_location_is_404(api: Api, other_api: Api,
+                                                          program: dict[str, Any]) -> None:
+    theirs = other_api.post("/programs", {"name": "Other", "template": "cafe"}).get_json()
+    foreign = other_api.post(f"/programs/{theirs['id']}/locations",
+                             {"name": "Elsewhere", "latitude": 1, "longitude": 2}).get_json()
+    for location in (foreign["id"], 999999):
+        resp = api.get(f"/programs/{program['id']}/poster.png?location={location}")
+        assert resp.status_code == 404, location
+        assert resp.get_json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("query, status, code", [
@@ -192,7 +229,8 @@ def test_poster_route_png_and_pdf(api: Api, program: dict[str, Any]) -> None:
     ("poster.png?size=a3", 422, "validation_error"),
     ("poster.pdf?size=", 422, "validation_error"),
     ("poster.png?location=%3Cscript%3E", 422, "validation_error"),
-    ("poster.png?location=" + "a" * 33, 422, "validation_error"),
+    ("poster.png?location=siam01", 422, "validation_error"),
+    ("poster.png?location=" + "9" * 33, 422, "validation_error"),
 ])
 def test_poster_route_bad_options(api: Api, program: dict[str, Any], query: str, status: int,
                                   code: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, g, request
 
 from app import links
@@ -11,10 +9,10 @@ from app.api import bp
 from app.api.contract import operation
 from app.distribution import posters
 from app.errors import DomainError, ValidationError
-from app.models import Program
+from app.locations.operations import get_location
+from app.models import Program, StoreLocation
 from app.programs import operations as ops
-
-LOCATION_TAG = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+from app.validation import MAX_ID, whole_number
 
 
 @bp.get("/programs/<int:program_id>/poster.<fmt>")
@@ -24,8 +22,10 @@ LOCATION_TAG = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
                    "schema": {"type": "string", "enum": ["a4", "a5", "letter"],
                               "default": "a4"}},
                   {"name": "location", "in": "query", "required": False,
-                   "description": "Id of a stored location; tags the signup URL (?loc=)",
-                   "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}}))
+                   "description": "Id of a stored location of the program; tags the signup "
+                                  "URL (?loc=) and shows the location's name",
+                   "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}),
+           errors=(404,))
 def program_poster(program_id: int, fmt: str) -> Response:
     """A printable signup poster (PDF or PNG) of a program, optionally for one store location.
 
@@ -40,19 +40,17 @@ def program_poster(program_id: int, fmt: str) -> Response:
     if size not in posters.SIZES_MM:
         raise ValidationError(f"size must be one of: {', '.join(posters.SIZES_MM)}.",
                               details={"field": "size"})
-    location = request.args.get("location") or None
-    if location is not None and not LOCATION_TAG.match(location):
-        raise ValidationError("location must be a location id (letters, digits, - or _, "
-                              "at most 32).", details={"field": "location"})
+    location_id = whole_number(request.args.get("location"), "location", None, 1, MAX_ID)
+    location = None if location_id is None else get_location(program, location_id)
     body = posters.cached_poster(poster_spec(program, location), fmt, size)
     response = Response(body, mimetype=posters.MIMETYPES[fmt])
-    name = f"poster-{program.id}-{size}{'-' + location if location else ''}.{fmt}"
+    name = f"poster-{program.id}-{size}{f'-{location_id}' if location else ''}.{fmt}"
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
 
-def poster_spec(program: Program, location: str | None) -> posters.PosterSpec:
+def poster_spec(program: Program, location: StoreLocation | None) -> posters.PosterSpec:
     """What a program's poster shows, for one location (or none)."""
     logos = sorted((img for img in program.images if img.kind == "logo"),
                    key=lambda img: len(img.data))
@@ -62,8 +60,8 @@ def poster_spec(program: Program, location: str | None) -> posters.PosterSpec:
         background_color=program.background_color,
         foreground_color=program.foreground_color,
         label_color=program.label_color,
-        signup_url=links.signup_link(program.id, location),
+        signup_url=links.signup_link(program.id, location.id if location else None),
         language=program.language,
         logo_png=logos[-1].data if logos else None,
-        location_name="",
+        location_name=location.name if location else "",
     )

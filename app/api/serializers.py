@@ -7,19 +7,23 @@ from typing import Any
 from app import links
 from app.loyalty.summary import member_loyalty
 from app.models import Member, Program
-from app.programs.schemas import DESIGN_FIELDS
+from app.programs.schemas import DESIGN_FIELDS, signup_fields
 
 
 def program_json(program: Program) -> dict[str, Any]:
     """A program and its design."""
     out: dict[str, Any] = {"id": program.id, "template": program.template}
     out.update({k: getattr(program, k) for k in DESIGN_FIELDS})
+    out["locations"] = [{"id": loc.id, "name": loc.name, "latitude": loc.latitude,
+                         "longitude": loc.longitude, "relevant_text": loc.relevant_text}
+                        for loc in program.store_locations]
+    out["signup_fields"] = signup_fields(program)
     out["timezone"] = program.timezone
     out["design_version"] = program.design_version
     out["images"] = sorted(img.filename for img in program.images)
     out["created_at"] = program.created_at.isoformat()
     out["updated_at"] = program.updated_at.isoformat()
-    out["links"] = {}
+    out["links"] = links.program_links(program.id)
     return out
 
 

@@ -1,6 +1,8 @@
 """The mail channel of the outbox: which mails each event calls for.
 
 - member.enrolled: the welcome mail (any enrollment: the API, a signup page, an import).
+- member.card_link_requested: the welcome mail again, with the card link, at most once an
+  hour per member (a signup with an address already enrolled, or a resend).
 - points.changed that credits points: "reward now available" when the balance crossed a
   reward's price with this change (one mail per event, naming the dearest such reward),
   and "close to the next tier" when the member is within NEAR_FRACTION of the gap to the
@@ -77,6 +79,9 @@ def queue(rows: Sequence[dict[str, Any]]) -> int:
     return count
 
 
+MAIL_EVENTS = ("member.enrolled", "member.card_link_requested", "points.changed")
+
+
 class MailChannel:
     """The outbox channel of e-mail: welcome and lifecycle mails to members."""
 
@@ -85,7 +90,7 @@ class MailChannel:
     def fan_out(self, events: Sequence[OutboxEvent]) -> int:
         """Queue the mails these events call for; returns how many were new."""
         wanted = [e for e in events if e.member_id is not None
-                  and e.event_type in ("member.enrolled", "points.changed")]
+                  and e.event_type in MAIL_EVENTS]
         if not wanted:
             return 0
         members = {m.id: m for m in db.session.scalars(
@@ -104,6 +109,10 @@ def mails_for(event: OutboxEvent, member: Member) -> list[dict[str, Any]]:
     program = member.program
     if event.event_type == "member.enrolled":
         return [delivery(member, "welcome", "enrolled")] if enabled(program, "welcome") else []
+    if event.event_type == "member.card_link_requested":
+        # The customer asked for their card again (a signup with a known address, or the
+        # merchant's resend): the welcome mail with the card link, at most once an hour.
+        return [delivery(member, "welcome", f"resend-{event.created_at:%Y%m%d%H}")]
     credited = int((event.payload.get("transaction") or {}).get("points") or 0)
     if credited <= 0:
         return []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.errors import Conflict, NotFound
 from app.extensions import db
@@ -92,4 +92,6 @@ def member_by_download_token(token: str) -> Member | None:
         return None
     return db.session.execute(
         select(Member).where(Member.download_token == token)
-        .options(*standing_loads(tiers=False, rewards=True))).unique().scalar_one_or_none()
+        .options(*standing_loads(tiers=False, rewards=True),
+                 joinedload(Member.program).joinedload(Program.store_locations))
+    ).unique().scalar_one_or_none()

@@ -2,7 +2,7 @@
 
 from app.models.device import AppleDevice, AppleRegistration
 from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
-from app.models.location import StoreLocation
+from app.models.location import SignupAttempt, StoreLocation
 from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
 from app.models.mail import MailDelivery, MailSuppression, RateLimit
 from app.models.member import ConsentRecord, Member
@@ -16,5 +16,5 @@ __all__ = ["ApiKey", "AppleDevice", "AppleRegistration", "Member", "Merchant", "
 __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "OutboxEvent",
             "Reward", "Tier", "Webhook", "WebhookDelivery"]
 __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
-__all__ += ["ConsentRecord", "StoreLocation"]
+__all__ += ["ConsentRecord", "SignupAttempt", "StoreLocation"]
 __all__ += ["MailDelivery", "MailSuppression", "RateLimit"]

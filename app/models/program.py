@@ -14,6 +14,7 @@ from app.models.base import UTCDateTime, utcnow
 from app.models.merchant import Merchant
 
 if TYPE_CHECKING:
+    from app.models.location import StoreLocation
     from app.models.loyalty import LoyaltyRules, Reward, Tier
 
 BARCODE_FORMATS = ("qr", "pdf417", "aztec", "code128")
@@ -42,7 +43,12 @@ class Program(db.Model):  # type: ignore[name-defined,misc]
     back_text: Mapped[str] = mapped_column(Text, default="")
     terms: Mapped[str] = mapped_column(Text, default="")
     locations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Deprecated: the store locations are StoreLocation rows (`store_locations`); migration
+    0008 moved this field's content there and it stays empty."""
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    signup_fields: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    """The public signup page's fields: {name|phone|birthday|marketing_consent: required or
+    optional}; e-mail is always asked; None: the default set (see app/web/signup.py)."""
     design_version: Mapped[int] = mapped_column(Integer, default=1)
     # e-mail (issue 11): {kind: false} switches a mail kind off; absent kinds are on
     mail_switches: Mapped[dict[str, bool] | None] = mapped_column(JSON, nullable=True)
@@ -53,6 +59,8 @@ class Program(db.Model):  # type: ignore[name-defined,misc]
     images: Mapped[list[ProgramImage]] = relationship(
         back_populates="program", cascade="all, delete-orphan"
     )
+    store_locations: Mapped[list[StoreLocation]] = relationship(
+        "StoreLocation", order_by="StoreLocation.id", cascade="all, delete-orphan")
     rules: Mapped[LoyaltyRules | None] = relationship("LoyaltyRules", uselist=False)
     tiers: Mapped[list[Tier]] = relationship("Tier", order_by="(Tier.threshold, Tier.id)",
                                              viewonly=True)

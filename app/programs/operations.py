@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.models import Member, Merchant, Program, ProgramImage
+from app.models import Member, Merchant, Program, ProgramImage, StoreLocation
 from app.models.base import utcnow
 from app.programs.schemas import DESIGN_FIELDS, ProgramCreate, ProgramDesign
 from app.updates.changes import bump_passes
@@ -27,7 +28,9 @@ def create_program(merchant: Merchant, request: ProgramCreate) -> Program:
     fields = {k: design[k] for k in DESIGN_FIELDS if k in design}
     fields["timezone"] = current_app.config["SETTINGS"].DEFAULT_TIMEZONE
     fields.update(data)
+    places = fields.pop("locations", None) or []
     program = Program(merchant=merchant, template=template_name, **fields)
+    replace_locations(program, places)
     for filename, content in _template_images(template_name).items():
         kind = filename.split(".")[0].split("@")[0]
         program.images.append(ProgramImage(kind=kind, filename=filename, data=content))
@@ -58,12 +61,28 @@ def get_program(merchant: Merchant, program_id: int) -> Program:
 def update_program(program: Program, changes: ProgramDesign) -> Program:
     """Change a program's design; every member's pass is marked changed."""
     data = changes.given()
+    on_card = bool(set(data) - PAGE_ONLY_FIELDS)  # the signup page's fields are not on it
+    if "locations" in data:
+        replace_locations(program, data.pop("locations"))
     for key, value in data.items():
         setattr(program, key, value)
-    if data:
+    if on_card:
         design_changed(program)
     db.session.flush()
     return program
+
+
+PAGE_ONLY_FIELDS = frozenset({"signup_fields"})
+
+
+def replace_locations(program: Program, places: list[dict[str, Any]]) -> None:
+    """The deprecated `locations` design field: its places replace the program's store
+    locations (each named after its lock-screen text)."""
+    program.store_locations[:] = [
+        StoreLocation(name=str(place.get("relevant_text") or "") or f"Location {number}",
+                      address="", latitude=place["latitude"], longitude=place["longitude"],
+                      relevant_text=str(place.get("relevant_text") or ""))
+        for number, place in enumerate(places, start=1)]
 
 
 def set_image(program: Program, kind: str, data: bytes) -> list[ProgramImage]:

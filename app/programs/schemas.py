@@ -63,6 +63,40 @@ TRANSLATIONS = Rule(_translations, {
         "type": "string", "maxLength": MAX_TRANSLATION}}})
 
 
+SIGNUP_FIELDS = ("name", "phone", "birthday", "marketing_consent")
+"""Fields a merchant may ask on the public signup page (the e-mail address is always asked)."""
+DEFAULT_SIGNUP_FIELDS = {"name": "optional", "marketing_consent": "optional"}
+
+
+def _signup_fields(value: Any) -> dict[str, str]:
+    """{field: "required" or "optional"} of the signup page (a field not named is not asked)."""
+    if not isinstance(value, dict):
+        raise ValueError('must be an object such as {"name": "required", "phone": "optional"}.')
+    for name, need in value.items():
+        if name not in SIGNUP_FIELDS:
+            raise ValueError(f"names unknown field {str(name)[:40]!r}; the signup page can ask "
+                             f"for: {', '.join(SIGNUP_FIELDS)} (the e-mail always).")
+        if need not in ("required", "optional"):
+            raise ValueError(f"({name}) must be \"required\" or \"optional\".")
+        if name == "marketing_consent" and need != "optional":
+            raise ValueError("(marketing_consent) must be \"optional\": consent is never a "
+                             "condition of the card.")
+    return dict(value)
+
+
+def signup_fields(program: Any) -> dict[str, str]:
+    """The fields a program's signup page asks (its setting, else the default set)."""
+    return dict(program.signup_fields if program.signup_fields is not None
+                else DEFAULT_SIGNUP_FIELDS)
+
+
+SIGNUP_FIELDS_RULE = Rule(_signup_fields, {
+    "type": "object", "description": "The signup page's fields: {field: required|optional}",
+    "propertyNames": {"enum": list(SIGNUP_FIELDS)},
+    "additionalProperties": {"type": "string", "enum": ["required", "optional"]},
+    "examples": [{"name": "required", "phone": "optional", "marketing_consent": "optional"}]})
+
+
 class ProgramDesign(Input):
     """A change of a program's design: only the fields sent change."""
 
@@ -80,8 +114,12 @@ class ProgramDesign(Input):
     timezone: Annotated[str, TIMEZONE] = OMIT
     back_text: Annotated[str, text(4000, required=False)] = OMIT
     terms: Annotated[str, text(4000, required=False)] = OMIT
-    locations: Annotated[list[Location], Field(max_length=MAX_LOCATIONS)] = OMIT
+    locations: Annotated[list[Location], Field(
+        max_length=MAX_LOCATIONS, deprecated=True,
+        description="Deprecated: replaces the program's store locations; use "
+                    "/programs/{id}/locations")] = OMIT
     translations: Annotated[dict[str, dict[str, str]], TRANSLATIONS] = OMIT
+    signup_fields: Annotated[dict[str, str], SIGNUP_FIELDS_RULE] = OMIT
 
 
 class ProgramCreate(ProgramDesign):
@@ -95,11 +133,21 @@ DESIGN_FIELDS = tuple(f for f in ProgramDesign.model_fields if f != "timezone")
 
 
 class LocationOut(BaseModel):
-    """A store location as stored."""
+    """A store location as the wallets carry it (see /programs/{id}/locations for all)."""
 
+    id: int | None = None
+    name: str | None = None
     latitude: float
     longitude: float
     relevant_text: str | None = None
+
+
+class ProgramLinks(BaseModel):
+    """Public links of a program: its signup page and its printable posters."""
+
+    signup: str
+    poster_pdf: str
+    poster_png: str
 
 
 class Program(BaseModel):
@@ -123,11 +171,12 @@ class Program(BaseModel):
     terms: str
     locations: list[LocationOut]
     translations: dict[str, dict[str, str]]
+    signup_fields: dict[str, str]
     design_version: int
     images: list[str]
     created_at: datetime
     updated_at: datetime
-    links: dict[str, str]
+    links: ProgramLinks
 
 
 class ProgramList(BaseModel):

@@ -145,8 +145,8 @@ def _design(program: Program) -> CardDesign:
         points_label=program.points_label or "", barcode_format=program.barcode_format,
         language=program.language or "en", back_text=program.back_text or "",
         terms=program.terms or "", locations=tuple(
-            Location(loc["latitude"], loc["longitude"], loc.get("relevant_text") or "")
-            for loc in program.locations or []),
+            Location(loc.latitude, loc.longitude, loc.relevant_text or "")
+            for loc in program.store_locations),
         translations=program.translations or {},
         stamps_required=rules.stamps_required if rules.mode == "stamps" else None)
 

@@ -1,14 +1,22 @@
-"""Public pages and downloads (no API key): the landing page and the card links members get."""
+"""Public pages and downloads (no API key): the landing page, the card links members get,
+the card page (cards.py) and the signup page (signup.py)."""
 
 from __future__ import annotations
+
+import re
 
 from flask import Blueprint, Response, current_app, render_template
 
 from app.errors import NotFound
+from app.extensions import db
 from app.members.operations import member_by_download_token
+from app.models import Program
 from app.wallet.apple.issuer import PKPASS_MIMETYPE, PassIssuer
+from app.wallet.google.savelink import program_image
 
 bp = Blueprint("web", __name__)
+HOME_ICON = re.compile(r"^home-(192|512)\.png$")
+IMAGE_CACHE = "public, max-age=86400"
 
 
 def apple_issuer() -> PassIssuer:
@@ -34,3 +42,23 @@ def apple_pass(token: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.last_modified = member.pass_updated_at
     return response
+
+
+@bp.get("/images/<int:program_id>/<int:version>/<filename>")
+def image(program_id: int, version: int, filename: str) -> Response:
+    """A program's card image (logo@2x.png...) or home-screen icon (home-192.png), public by
+    design: the version in the path changes with every design change."""
+    from app.web.pages import home_icon_of
+
+    match = HOME_ICON.match(filename)
+    if match:
+        program = db.session.get(Program, program_id)
+        data = home_icon_of(program, int(match.group(1))) if program else None
+    else:
+        data = program_image(program_id, filename)
+    if data is None:
+        raise NotFound("No such image.")
+    return Response(data, mimetype="image/png", headers={"Cache-Control": IMAGE_CACHE})
+
+
+from app.web import cards, signup  # noqa: E402,F401  (routes register on bp)

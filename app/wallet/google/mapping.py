@@ -132,8 +132,8 @@ def loyalty_class(program: Program, *, issuer_id: str, base_url: str,
         "accountNameLabel": "Member",
     }
     body.update(_class_images(program, base_url, image_names))
-    locations = [{"latitude": loc["latitude"], "longitude": loc["longitude"]}
-                 for loc in (program.locations or [])[:MAX_MERCHANT_LOCATIONS]]
+    locations = [{"latitude": loc.latitude, "longitude": loc.longitude}
+                 for loc in program.store_locations[:MAX_MERCHANT_LOCATIONS]]
     if locations:
         body["merchantLocations"] = locations
     modules = [_text_module(key, header, text, lang, overrides)

@@ -1,0 +1,1 @@
+"""Store locations of a program: where the card surfaces, posters hang and signups count."""
