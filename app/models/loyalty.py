@@ -49,6 +49,8 @@ class LoyaltyRules(db.Model):  # type: ignore[name-defined,misc]
     tier_basis: Mapped[str] = mapped_column(String(8), default="points")
     tier_window_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
     stamps_required: Mapped[int] = mapped_column(Integer, default=10)
+    point_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 4), nullable=True)
+    """What one point is worth in the program's currency (analytics: the liability)."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
