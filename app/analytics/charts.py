@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 import pygal
+from pygal.etree import etree
 from pygal.style import Style
 
 from app.analytics import queries as q
@@ -221,7 +222,17 @@ def svg(chart: Chart, no_data: str) -> str:
     drawing.x_labels_major_every = max(1, len(labels) // 10)
     for column in _drawn(chart):
         drawing.add(chart.header[column], [_number(row[column]) for row in chart.rows])
-    return str(drawing.render(is_unicode=True))
+    return _without_scripts(drawing.render_tree())
+
+
+def _without_scripts(root: Any) -> str:
+    """The SVG text of pygal's tree minus the <script> of its interactive mode: pygal always
+    writes its config there (chart texts included), and this page runs no JavaScript."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if str(child.tag).rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return str(etree.tostring(root, encoding="unicode"))
 
 
 def _drawn(chart: Chart) -> list[int]:
