@@ -114,6 +114,7 @@ class LedgerEntry(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         Index("ix_ledger_entries_member_created", "member_id", "created_at"),
         Index("ix_ledger_entries_open_lots", "member_id", "remaining"),
+        Index("ix_ledger_entries_created_member", "created_at", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

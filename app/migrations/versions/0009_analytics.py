@@ -52,6 +52,11 @@ def upgrade():
         "SELECT m.program_id, g.member_id, 'google', 'remove', g.removed_at "
         "FROM google_objects g JOIN members m ON m.id = g.member_id "
         "WHERE g.removed_at IS NOT NULL")
+    # the analytics read ranges of time: entries by day (then their member), members by
+    # program and signup time
+    op.create_index('ix_ledger_entries_created_member', 'ledger_entries',
+                    ['created_at', 'member_id'])
+    op.create_index('ix_members_program_created', 'members', ['program_id', 'created_at'])
     with op.batch_alter_table('loyalty_rules') as batch:
         batch.add_column(sa.Column('point_value', sa.Numeric(precision=12, scale=4),
                                    nullable=True))
@@ -60,6 +65,8 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('loyalty_rules') as batch:
         batch.drop_column('point_value')
+    op.drop_index('ix_members_program_created', table_name='members')
+    op.drop_index('ix_ledger_entries_created_member', table_name='ledger_entries')
     op.drop_index(op.f('ix_card_events_member_id'), table_name='card_events')
     op.drop_index('ix_card_events_program_created', table_name='card_events')
     op.drop_table('card_events')
