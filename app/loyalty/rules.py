@@ -28,7 +28,8 @@ def defaults() -> dict[str, Any]:
     return {"mode": "points", "points_per_unit": Decimal("1"), "rounding": "floor",
             "points_per_purchase": 0, "welcome_bonus": 0, "referral_bonus": 0,
             "birthday_bonus": 0, "expiry_days": None, "expiring_soon_days": 30,
-            "tier_basis": "points", "tier_window_months": None, "stamps_required": 10}
+            "tier_basis": "points", "tier_window_months": None, "stamps_required": 10,
+            "point_value": None}
 
 
 def update_rules(program: Program, changes: RulesUpdate) -> tuple[LoyaltyRules, bool]:
@@ -65,6 +66,7 @@ def rules_json(rules: LoyaltyRules) -> dict[str, Any]:
     """The rules as JSON (decimals as strings)."""
     out = {k: getattr(rules, k) for k in Rules.model_fields}
     out["points_per_unit"] = plain(rules.points_per_unit)
+    out["point_value"] = None if rules.point_value is None else plain(rules.point_value)
     return out
 
 

@@ -80,6 +80,10 @@ class RulesUpdate(Input):
     tier_window_months: Annotated[int | None, integer(1, 120).or_null()] = Field(
         default=OMIT, description="Qualifying window; null for lifetime")
     stamps_required: Annotated[int, integer(2, 20)] = OMIT
+    point_value: Annotated[Decimal | None, decimal_string(
+        Decimal("0"), Decimal("1000000"), places=4, low_inclusive=True).or_null()] = Field(
+        default=OMIT, description="What one point is worth in the program's currency, for the "
+                          "outstanding points liability in analytics (null: not set)")
 
 
 class Rules(BaseModel):
@@ -97,6 +101,7 @@ class Rules(BaseModel):
     tier_basis: Literal["points", "spend"]
     tier_window_months: int | None
     stamps_required: int
+    point_value: str | None = Field(pattern=DECIMAL)
 
 
 # --- tiers ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one file per aggregate."""
 
+from app.models.card_event import CardEvent
 from app.models.device import AppleDevice, AppleRegistration
 from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
 from app.models.location import SignupAttempt, StoreLocation
@@ -16,5 +17,5 @@ __all__ = ["ApiKey", "AppleDevice", "AppleRegistration", "Member", "Merchant", "
 __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "OutboxEvent",
             "Reward", "Tier", "Webhook", "WebhookDelivery"]
 __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
-__all__ += ["ConsentRecord", "SignupAttempt", "StoreLocation"]
+__all__ += ["CardEvent", "ConsentRecord", "SignupAttempt", "StoreLocation"]
 __all__ += ["MailDelivery", "MailSuppression", "RateLimit"]

@@ -49,6 +49,8 @@ class LoyaltyRules(db.Model):  # type: ignore[name-defined,misc]
     tier_basis: Mapped[str] = mapped_column(String(8), default="points")
     tier_window_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
     stamps_required: Mapped[int] = mapped_column(Integer, default=10)
+    point_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 4), nullable=True)
+    """What one point is worth in the program's currency (analytics: the liability)."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -112,6 +114,7 @@ class LedgerEntry(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         Index("ix_ledger_entries_member_created", "member_id", "created_at"),
         Index("ix_ledger_entries_open_lots", "member_id", "remaining"),
+        Index("ix_ledger_entries_created_member", "created_at", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import AppleDevice, AppleRegistration, Member
 from app.models.base import utcnow
+from app.models.card_event import card_event
 from app.transactions import bookkeeping
 
 PUSH_TOKEN = re.compile(r"^[0-9a-fA-F]{16,200}$")
@@ -74,6 +75,7 @@ def _upsert(library_id: str, member: Member, push_token: str) -> bool:
                                 pushed_version=member.pass_version,
                                 fetched_version=member.pass_version, attempts=0)
         db.session.add(reg)
+        card_event(member.id, member.program_id, "apple", "install", now)
     reg.registered_at = now
     db.session.commit()
     return created
@@ -84,8 +86,11 @@ def unregister_device(library_id: str, member_id: int) -> None:
     device_id = db.session.scalar(
         select(AppleDevice.id).where(AppleDevice.library_id == library_id))
     if device_id is not None:
-        db.session.execute(delete(AppleRegistration).where(
+        gone = db.session.execute(delete(AppleRegistration).where(
             AppleRegistration.device_id == device_id, AppleRegistration.member_id == member_id))
+        program_id = db.session.scalar(select(Member.program_id).where(Member.id == member_id))
+        if gone.rowcount and program_id is not None:  # type: ignore[attr-defined]
+            card_event(member_id, program_id, "apple", "remove")
         remaining = db.session.scalar(select(func.count()).where(
             AppleRegistration.device_id == device_id))
         if not remaining:

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import GoogleCallback, GoogleObject, Member
 from app.models.base import utcnow
+from app.models.card_event import card_event
 
 
 def record_event(message: dict[str, Any], issuer_id: str) -> bool:
@@ -26,9 +27,12 @@ def record_event(message: dict[str, Any], issuer_id: str) -> bool:
                                   object_id=object_id[:300]))
     prefix = issuer_id + "."
     serial = object_id[len(prefix):] if object_id.startswith(prefix) else None
-    member_id = db.session.scalar(select(Member.id).where(Member.serial_number == serial))
-    if member_id is not None:
-        now = utcnow()
+    found = db.session.execute(select(Member.id, Member.program_id)
+                               .where(Member.serial_number == serial)).first()
+    if found is not None:
+        member_id, now = found[0], utcnow()
+        card_event(member_id, found[1], "google",
+                   "install" if message["eventType"] == "save" else "remove", now)
         values = ({"saved_at": now, "removed_at": None} if message["eventType"] == "save"
                   else {"removed_at": now})
         db.session.execute(update(GoogleObject).where(GoogleObject.member_id == member_id)

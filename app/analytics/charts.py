@@ -1,0 +1,269 @@
+"""The analytics charts: each one's data as a table (what the CSV holds), drawn as SVG by
+pygal on the server (no JavaScript, nothing fetched from elsewhere)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+import pygal
+from pygal.etree import etree
+from pygal.style import Style
+
+from app.analytics import queries as q
+from app.analytics.period import Period
+from app.analytics.texts import text
+from app.loyalty.rules import rules_of
+from app.models import Program
+
+Cell = int | Decimal | str | None
+
+
+@dataclass
+class Chart:
+    """One chart: its rows (first column the x label) and how to draw them."""
+
+    slug: str
+    title: str
+    header: list[str]
+    rows: list[list[Cell]]
+    kind: str = "bar"
+    """bar, stacked (bars), line, or hbar (horizontal bars)."""
+    drawn: list[int] = field(default_factory=list)
+    """Which value columns (1-based) to draw; all when empty."""
+
+
+class Report:
+    """A program's analytics over a period; shared queries run once, when first needed."""
+
+    def __init__(self, program: Program, period: Period, lang: str) -> None:
+        self.program, self.period, self.lang = program, period, lang
+
+    def t(self, key: str, **values: Any) -> str:
+        """A text in the report's language."""
+        return text(key, self.lang, **values)
+
+    @cached_property
+    def moved(self) -> q.Counts:
+        """Points per day and category."""
+        return q.points_moved(self.program.id, self.period)
+
+    @cached_property
+    def moved_total(self) -> dict[str, int]:
+        """Points per category over the range."""
+        return q.totals(self.moved, q.CATEGORIES)
+
+    @cached_property
+    def active(self) -> tuple[dict[date, int], int]:
+        """Active members per day and over the range."""
+        return q.active_members(self.program.id, self.period)
+
+    @cached_property
+    def outstanding(self) -> dict[date, int]:
+        """Points outstanding at the end of each day."""
+        return q.outstanding(self.program.id, self.period, self.moved)
+
+    @property
+    def point_value(self) -> Decimal | None:
+        """The merchant's value of one point (None: not set)."""
+        return rules_of(self.program).point_value
+
+    def figures(self) -> list[tuple[str, Cell]]:
+        """The page's key figures."""
+        issued, redeemed = self.moved_total["issued"], self.moved_total["redeemed"]
+        left = self.outstanding[self.period.last]
+        out: list[tuple[str, Cell]] = [
+            (self.t("active_n"), self.active[1]), (self.t("issued"), issued),
+            (self.t("redeemed_pts"), redeemed),
+            (self.t("rate"), q.redemption_rate(redeemed, issued)),
+            (self.t("outstanding"), left)]
+        value = q.liability(left, self.point_value)
+        if value is not None:
+            out.append((self.t("value", currency=self.program.currency), value))
+        return out
+
+
+def _daily(report: Report, values: Callable[[date], list[Cell]]) -> list[list[Cell]]:
+    """One row per day of the range: the ISO date, then the values."""
+    return [[day.isoformat(), *values(day)] for day in report.period.days()]
+
+
+def signups(r: Report) -> Chart:
+    """Signups per day, one series per channel."""
+    data = q.signups(r.program.id, r.period)
+    empty = dict.fromkeys(q.CHANNELS, 0)
+    return Chart("signups", r.t("signups"), [r.t("day"), *(r.t(c) for c in q.CHANNELS)],
+                 _daily(r, lambda d: [data.get(d, empty).get(c, 0) for c in q.CHANNELS]),
+                 kind="stacked")
+
+
+def locations(r: Report) -> Chart:
+    """Poster signups per store location."""
+    rows: list[list[Cell]] = [[name, n] for name, n in
+                              q.signups_by_location(r.program.id, r.period)]
+    return Chart("locations", r.t("locations"), [r.t("location"), r.t("signups_n")], rows,
+                 kind="hbar")
+
+
+CARD_SERIES = ("apple_install", "apple_remove", "google_install", "google_remove")
+
+
+def cards(r: Report) -> Chart:
+    """Cards installed and removed per day and wallet."""
+    data = q.card_events(r.program.id, r.period)
+    return Chart("cards", r.t("cards"), [r.t("day"), *(r.t(k) for k in CARD_SERIES)],
+                 _daily(r, lambda d: [data.get(d, {}).get(k, 0) for k in CARD_SERIES]))
+
+
+FUNNEL_STEPS = ("signup", "installed", "earned", "redeemed")
+
+
+def funnel(r: Report) -> Chart:
+    """Signup, card installed, first earn, first redemption."""
+    data = q.funnel(r.program.id, r.period)
+    return Chart("funnel", r.t("funnel"), [r.t("step"), r.t("members")],
+                 [[r.t(step), data[step]] for step in FUNNEL_STEPS], kind="hbar")
+
+
+def active(r: Report) -> Chart:
+    """Members with a ledger entry, per day."""
+    daily = r.active[0]
+    return Chart("active", r.t("active"), [r.t("day"), r.t("active_n")],
+                 _daily(r, lambda d: [daily.get(d, 0)]), kind="line")
+
+
+POINT_SERIES = ("issued", "redeemed", "donated", "expired", "adjusted")
+POINT_LABELS = {"redeemed": "redeemed_pts"}
+
+
+def points(r: Report) -> Chart:
+    """Points issued, redeemed, donated, expired and adjusted per day."""
+    empty = dict.fromkeys(q.CATEGORIES, 0)
+    return Chart("points", r.t("points"),
+                 [r.t("day"), *(r.t(POINT_LABELS.get(k, k)) for k in POINT_SERIES)],
+                 _daily(r, lambda d: [r.moved.get(d, empty)[k] for k in POINT_SERIES]))
+
+
+def redemption(r: Report) -> Chart:
+    """Redeemed as a percentage of issued, per day (empty on days nothing was issued)."""
+    empty = dict.fromkeys(q.CATEGORIES, 0)
+
+    def rate(day: date) -> list[Cell]:
+        got = r.moved.get(day, empty)
+        return [got["issued"], got["redeemed"], q.redemption_rate(got["redeemed"], got["issued"])]
+
+    return Chart("redemption", r.t("redemption"),
+                 [r.t("day"), r.t("issued"), r.t("redeemed_pts"), r.t("rate")],
+                 _daily(r, rate), kind="line", drawn=[3])
+
+
+def liability(r: Report) -> Chart:
+    """Points outstanding at the end of each day, and their value in the currency."""
+    value = r.point_value
+    header = [r.t("day"), r.t("outstanding")]
+    if value is not None:
+        header.append(r.t("value", currency=r.program.currency))
+
+    def row(day: date) -> list[Cell]:
+        left = r.outstanding[day]
+        return [left] if value is None else [left, q.liability(left, value)]
+
+    return Chart("liability", r.t("liability"), header, _daily(r, row), kind="line",
+                 drawn=[1] if value is None else [2])
+
+
+def tiers(r: Report) -> Chart:
+    """Members per tier today."""
+    rows: list[list[Cell]] = [[name if name is not None else r.t("no_tier"), n]
+                              for name, n in q.tier_distribution(r.program.id)]
+    return Chart("tiers", r.t("tiers"), [r.t("tier"), r.t("members")], rows, kind="hbar")
+
+
+def donations(r: Report) -> Chart:
+    """Points donated per cause over the range."""
+    rows: list[list[Cell]] = [[name, n] for name, n in q.donations(r.program.id, r.period)]
+    return Chart("donations", r.t("donations"), [r.t("cause"), r.t("points_n")], rows,
+                 kind="hbar")
+
+
+CHARTS: dict[str, Callable[[Report], Chart]] = {
+    "signups": signups, "locations": locations, "cards": cards, "funnel": funnel,
+    "active": active, "points": points, "redemption": redemption, "liability": liability,
+    "tiers": tiers, "donations": donations,
+}
+"""Every chart by slug, in page order."""
+
+
+# --- drawing and export ---------------------------------------------------------------
+
+STYLE = Style(background="transparent", plot_background="transparent",
+              font_family="system-ui, sans-serif",
+              colors=("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#57606a"))
+KINDS = {"bar": pygal.Bar, "stacked": pygal.StackedBar, "line": pygal.Line,
+         "hbar": pygal.HorizontalBar}
+
+
+def svg(chart: Chart, no_data: str) -> str:
+    """The chart as a standalone SVG document (no script, no external reference)."""
+    drawing = KINDS[chart.kind](
+        style=STYLE, js=[], disable_xml_declaration=True, width=800, height=360,
+        explicit_size=False, show_legend=len(_drawn(chart)) > 1, legend_at_bottom=True,
+        x_label_rotation=45 if chart.kind in ("bar", "stacked", "line") else 0,
+        show_minor_x_labels=False, no_data_text=no_data, title=chart.title,
+        print_values=False, truncate_label=-1, dots_size=2)
+    labels = [str(row[0]) for row in chart.rows]
+    drawing.x_labels = labels
+    drawing.x_labels_major_every = max(1, len(labels) // 10)
+    for column in _drawn(chart):
+        drawing.add(chart.header[column], [_number(row[column]) for row in chart.rows])
+    return _without_scripts(drawing.render_tree())
+
+
+def _without_scripts(root: Any) -> str:
+    """The SVG text of pygal's tree minus the <script> of its interactive mode: pygal always
+    writes its config there (chart texts included), and this page runs no JavaScript."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if str(child.tag).rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return str(etree.tostring(root, encoding="unicode"))
+
+
+def _drawn(chart: Chart) -> list[int]:
+    """The value columns to draw."""
+    return chart.drawn or list(range(1, len(chart.header)))
+
+
+def _number(cell: Cell) -> float | None:
+    """A cell as a number to plot (None leaves a gap)."""
+    if cell is None or isinstance(cell, str):
+        return None
+    return float(cell)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(cell: Cell) -> str:
+    """A CSV cell a spreadsheet will not run as a formula: text starting with = + - @, a tab
+    or a carriage return gets a leading single quote (numbers are written as they are)."""
+    if cell is None:
+        return ""
+    if isinstance(cell, int | Decimal):
+        return str(cell)
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def to_csv(chart: Chart) -> str:
+    """The chart's table as CSV (header first)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in chart.header])
+    writer.writerows([safe_cell(c) for c in row] for row in chart.rows)
+    return out.getvalue()

@@ -1,0 +1,96 @@
+"""The analytics page of a program, each chart as SVG and each chart's data as CSV."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, render_template, request
+
+from app.analytics.access import require_analytics_access
+from app.analytics.charts import CHARTS, Chart, Report, svg, to_csv
+from app.analytics.period import MAX_DAYS, Period, local_day
+from app.analytics.texts import page_language, text
+from app.errors import NotFound, ValidationError
+from app.models import Program
+from app.models.base import utcnow
+
+bp = Blueprint("analytics", __name__, url_prefix="/analytics", template_folder="templates")
+DEFAULT_DAYS = 30
+
+
+def _report(program_id: int) -> tuple[Report, dict[str, str]]:
+    """The report the query string asks for, and the errors of its fields (if any the
+    last 30 days are shown instead)."""
+    program = require_analytics_access(program_id)
+    lang = page_language(request.args.get("lang"), request.headers.get("Accept-Language"),
+                         program.language)
+    period, errors = parse_period(program, request.args.get("from"), request.args.get("to"),
+                                  lang)
+    return Report(program, period, lang), errors
+
+
+def parse_period(program: Program, first: str | None, last: str | None,
+                 lang: str) -> tuple[Period, dict[str, str]]:
+    """The range from YYYY-MM-DD strings (default: the last 30 days in the program's zone)."""
+    today = local_day(utcnow(), program.zone)
+    errors: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for name, value in (("from", first), ("to", last)):
+        if value:
+            try:
+                days[name] = date.fromisoformat(value)
+            except ValueError:
+                errors[name] = text("bad_date", lang)
+    end = days.get("to", today)
+    start = days.get("from", end - timedelta(days=DEFAULT_DAYS - 1))
+    if not errors and not (start <= end and (end - start).days < MAX_DAYS):
+        errors["to"] = text("bad_range", lang, days=MAX_DAYS)
+    if errors:
+        start, end = today - timedelta(days=DEFAULT_DAYS - 1), today
+    return Period(program.zone, start, end), errors
+
+
+@bp.get("/programs/<int:program_id>")
+def page(program_id: int) -> tuple[str, int]:
+    """The analytics page: a date range, key figures, every chart and its data."""
+    report, errors = _report(program_id)
+    charts = [build(report) for build in CHARTS.values()]
+    no_data = report.t("no_data")
+    html = render_template("analytics/page.html", report=report, errors=errors,
+                           charts=[(c, svg(c, no_data)) for c in charts], t=report.t,
+                           query=_query(report))
+    return html, 400 if errors else 200
+
+
+def _chart(program_id: int, slug: str) -> tuple[Report, Chart]:
+    """The report and the chart a download names (404 for an unknown chart)."""
+    if slug not in CHARTS:
+        raise NotFound(f"There is no chart {slug!r}.")
+    report, errors = _report(program_id)
+    if errors:
+        raise ValidationError(" ".join(errors.values()), code="invalid_range")
+    return report, CHARTS[slug](report)
+
+
+@bp.get("/programs/<int:program_id>/<slug>.svg")
+def chart_svg(program_id: int, slug: str) -> Response:
+    """One chart as an SVG image."""
+    report, chart = _chart(program_id, slug)
+    body = svg(chart, report.t("no_data"))
+    return Response(body, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/programs/<int:program_id>/<slug>.csv")
+def chart_csv(program_id: int, slug: str) -> Response:
+    """One chart's data as CSV (cells safe from spreadsheet formulas)."""
+    report, chart = _chart(program_id, slug)
+    name = f"{slug}-{report.period.first.isoformat()}-{report.period.last.isoformat()}.csv"
+    return Response("\ufeff" + to_csv(chart), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
+
+
+def _query(report: Report) -> str:
+    """The query string that names this report's range and language."""
+    p = report.period
+    return f"from={p.first.isoformat()}&to={p.last.isoformat()}&lang={report.lang}"
