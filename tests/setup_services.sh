@@ -11,6 +11,9 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v unzip >/dev/null || need+=(unzip)
 command -v nghttpd >/dev/null || need+=(nghttp2-server)  # APNs stand-in of bench/bench_push.py
 command -v wrk >/dev/null || need+=(wrk)  # HTTP load generator of bench/bench_http.py
+command -v chromium >/dev/null || need+=(chromium)  # the dashboard's browser tests
+fc-list 2>/dev/null | grep -qi "tlwg" || need+=(fonts-thai-tlwg)  # Thai in screenshots
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)  # Chinese
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""

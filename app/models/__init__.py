@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one file per aggregate."""
 
+from app.models.account import Invitation, LoginFailure, Membership, User
 from app.models.device import AppleDevice, AppleRegistration
 from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
 from app.models.location import StoreLocation
@@ -18,3 +19,4 @@ __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "Outbox
 __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
 __all__ += ["ConsentRecord", "StoreLocation"]
 __all__ += ["MailDelivery", "MailSuppression", "RateLimit"]
+__all__ += ["Invitation", "LoginFailure", "Membership", "User"]

@@ -1,8 +1,8 @@
-"""Public pages and downloads (no API key): the landing page and the card links members get."""
+"""Public pages and downloads (no API key): the card links members get."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app
 
 from app.errors import NotFound
 from app.members.operations import member_by_download_token
@@ -14,12 +14,6 @@ bp = Blueprint("web", __name__)
 def apple_issuer() -> PassIssuer:
     """The app's pass issuer (identity loaded once at start-up)."""
     return current_app.extensions["walletpass.apple"]
-
-
-@bp.get("/")
-def index() -> str:
-    """The landing page: the service runs, and where its API is described."""
-    return render_template("index.html")
 
 
 @bp.get("/cards/<token>/apple.pkpass")
