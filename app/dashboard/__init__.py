@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, g, render_template
 from app.dashboard import i18n, security
 from app.errors import DomainError
 from app.extensions import db
+from app.validation import HEX_COLOR
 
 bp = Blueprint("dashboard", __name__)
 
@@ -40,6 +41,13 @@ def _template_globals() -> dict[str, Any]:
     """What every dashboard template uses: t(), the CSRF token, the user and languages."""
     return {"t": i18n.translate, "csrf_token": security.csrf_token,
             "languages": i18n.LANGUAGES, "html_lang": i18n.HTML_LANG}
+
+
+@bp.app_template_filter("hexcolor")
+def _hexcolor(value: object) -> str:
+    """A '#RRGGBB' colour for a style attribute (anything else: a neutral grey)."""
+    text = str(value or "")
+    return text if HEX_COLOR.match(text) else "#888888"
 
 
 @bp.errorhandler(security.Forbidden)
