@@ -228,3 +228,41 @@ def test_the_language_choice_is_remembered(app: Flask, client: FlaskClient) -> N
     again = app.test_client()
     log_in(again)  # the account remembers it
     assert 'lang="th"' in again.get("/").get_data(as_text=True)
+
+
+def template_messages() -> set[str]:
+    """Every message the dashboard templates translate with t('...') or name as a label."""
+    import re
+    from pathlib import Path
+
+    found: set[str] = set()
+    folder = Path(__file__).resolve().parents[1] / "app" / "templates" / "dashboard"
+    for path in folder.glob("*.html"):
+        source = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r"\bt\(\s*'([^']+)'", source))
+        found |= set(re.findall(r"(?:field|input|color)\('\w+', '([^']+)'", source))
+        found |= set(re.findall(r"hint='([^']+)'", source))
+    return found
+
+
+def test_every_dashboard_message_is_translated() -> None:
+    import re
+
+    from app.dashboard.catalog import CATALOG
+
+    missing = sorted(m for m in template_messages() if m not in CATALOG)
+    assert not missing, missing
+    for message, texts in CATALOG.items():
+        names = sorted(re.findall(r"\{(\w+)\}", message))
+        for lang, text in texts.items():
+            assert sorted(re.findall(r"\{(\w+)\}", text)) == names, (lang, message)
+
+
+def test_pages_are_localized(app: Flask, client: FlaskClient) -> None:
+    new_owner(app)
+    log_in(client)
+    for lang, word in (("th", "ออกแบบบัตร"), ("zh-Hant", "卡片設計"), ("vi", "Thiết kế thẻ"),
+                       ("ms", "Pereka kad")):
+        post(client, "/language", {"lang": lang, "next": "/"})
+        html = client.get("/design").get_data(as_text=True)
+        assert f'lang="{lang}"' in html and word in html
