@@ -95,6 +95,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach every blueprint of the service."""
+    from app import dashboard
     from app.analytics.views import bp as analytics_bp
     from app.api import bp as api_bp
     from app.mail.views import bp as mail_bp
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(google_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(analytics_bp)
+    dashboard.init_app(app)
 
 
 def _init_wallet(app: Flask, settings: Settings) -> None:

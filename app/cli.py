@@ -182,13 +182,25 @@ def worker_cmd() -> None:
 @click.command("create-merchant")
 @click.option("--name", required=True, help="The merchant's business name.")
 @click.option("--email", required=True, help="The merchant's contact email.")
+@click.option("--password", is_flag=False, flag_value="", default=None,
+              help="Also make the e-mail the owner's dashboard login with this password "
+                   "(give --password without a value to be asked for it, hidden).")
 @with_database
-def create_merchant(name: str, email: str) -> None:
+def create_merchant(name: str, email: str, password: str | None) -> None:
     """Create a merchant and print a new API key on the last line."""
+    from app.dashboard.accounts import MIN_PASSWORD, create_owner
     from app.extensions import db
     from app.merchants import operations
 
+    if password == "":
+        password = click.prompt("Dashboard password", hide_input=True,
+                                confirmation_prompt=True)
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"The password must be at least {MIN_PASSWORD} "
+                                   "characters.")
     merchant, plain = operations.create_merchant(name, email)
+    if password is not None:
+        create_owner(merchant, email, password)
     db.session.commit()
     click.echo(f"Created merchant {merchant.id} ({merchant.name}). API key (shown once):")
     click.echo(plain)

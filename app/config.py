@@ -264,6 +264,21 @@ class Settings:
                          "and X-Forwarded-Proto are believed (signup rate limits count "
                          "client addresses)."},
     )
+    OPEN_SIGNUP: bool = field(
+        default=False,
+        metadata={"doc": "Let anyone sign up for a new merchant account on the dashboard. "
+                         "Off: owners come from `walletpass create-merchant` or an "
+                         "invitation."},
+    )
+    LOGIN_MAX_FAILURES: int = field(
+        default=10,
+        metadata={"doc": "Failed dashboard logins allowed per account, and per address, "
+                         "within LOGIN_WINDOW_MINUTES; more are refused until it passes."},
+    )
+    LOGIN_WINDOW_MINUTES: int = field(
+        default=15,
+        metadata={"doc": "The window of LOGIN_MAX_FAILURES, in minutes."},
+    )
     LOG_LEVEL: str = field(default="INFO", metadata={"doc": "Logging level."})
 
     @classmethod

@@ -148,7 +148,7 @@ def test_an_unexpected_error_is_a_500_page_or_json(app: Flask) -> None:
 
 
 def test_the_landing_page_says_the_service_runs(client: FlaskClient) -> None:
-    resp = client.get("/")
+    resp = client.get("/", follow_redirects=True)  # the dashboard's login page
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     html = resp.get_data(as_text=True)
     assert "running" in html and 'href="/api/v1/openapi.json"' in html

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one file per aggregate."""
 
+from app.models.account import Invitation, LoginFailure, Membership, User
 from app.models.card_event import CardEvent
 from app.models.device import AppleDevice, AppleRegistration
 from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
@@ -19,3 +20,4 @@ __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "Outbox
 __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
 __all__ += ["CardEvent", "ConsentRecord", "SignupAttempt", "StoreLocation"]
 __all__ += ["MailDelivery", "MailSuppression", "RateLimit"]
+__all__ += ["Invitation", "LoginFailure", "Membership", "User"]

@@ -37,6 +37,7 @@ class ApiKey(db.Model):  # type: ignore[name-defined,misc]
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -52,6 +52,8 @@ class Program(db.Model):  # type: ignore[name-defined,misc]
     design_version: Mapped[int] = mapped_column(Integer, default=1)
     # e-mail (issue 11): {kind: false} switches a mail kind off; absent kinds are on
     mail_switches: Mapped[dict[str, bool] | None] = mapped_column(JSON, nullable=True)
+    # dashboard (issue 12): the designer's unpublished draft (ProgramDesign fields, images)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,11 +1,11 @@
-"""Public pages and downloads (no API key): the landing page, the card links members get,
-the card page (cards.py) and the signup page (signup.py)."""
+"""Public pages and downloads (no API key): the card links members get, the card page
+(cards.py) and the signup page (signup.py). The dashboard (app/dashboard) owns `/`."""
 
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app
 
 from app.errors import NotFound
 from app.extensions import db
@@ -22,12 +22,6 @@ IMAGE_CACHE = "public, max-age=86400"
 def apple_issuer() -> PassIssuer:
     """The app's pass issuer (identity loaded once at start-up)."""
     return current_app.extensions["walletpass.apple"]
-
-
-@bp.get("/")
-def index() -> str:
-    """The landing page: the service runs, and where its API is described."""
-    return render_template("index.html")
 
 
 @bp.get("/cards/<token>/apple.pkpass")

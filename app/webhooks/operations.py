@@ -81,6 +81,18 @@ def list_deliveries(hook: Webhook, limit: int = 50) -> list[WebhookDelivery]:
         .order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
+def resend_delivery(hook: Webhook, delivery_id: int) -> WebhookDelivery:
+    """Send one of the webhook's deliveries again, now (a fresh set of attempts)."""
+    row = db.session.scalar(select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.webhook_id == hook.id))
+    if row is None:
+        raise NotFound(f"Delivery {delivery_id} not found.")
+    row.state, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
+    wake(db.session(), SWEEP)
+    db.session.flush()
+    return row
+
+
 class WebhookChannel:
     """The outbox channel of webhooks: one delivery per event and subscribed endpoint."""
 

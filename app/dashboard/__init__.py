@@ -1,0 +1,92 @@
+"""The merchant dashboard at `/`: accounts, the card designer, API keys, webhooks, status.
+
+Server-rendered pages (templates in app/templates/dashboard/), a little JavaScript for the
+designer's live preview. Each POST view commits once through `committed`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, render_template
+
+from app.analytics.access import use_access_check
+from app.dashboard import i18n, security
+from app.errors import DomainError
+from app.extensions import db
+from app.validation import HEX_COLOR
+
+bp = Blueprint("dashboard", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the dashboard and its session settings."""
+    from app.dashboard import auth, design, home, settings, staff  # noqa: F401  (routes)
+
+    security.configure_session(app)
+    app.register_blueprint(bp)
+    use_access_check(app, security.analytics_access)
+
+
+@bp.before_request
+def _before() -> None:
+    """Language, user and CSRF check for every dashboard request."""
+    g.lang = i18n.current_language()
+    security.load_user()
+    security.check_csrf()
+
+
+@bp.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    """What every dashboard template uses: t(), the CSRF token, the user and languages."""
+    return {"t": i18n.translate, "csrf_token": security.csrf_token,
+            "languages": i18n.LANGUAGES, "html_lang": i18n.HTML_LANG}
+
+
+@bp.app_template_filter("hexcolor")
+def _hexcolor(value: object) -> str:
+    """A '#RRGGBB' colour for a style attribute (anything else: a neutral grey)."""
+    text = str(value or "")
+    return text if HEX_COLOR.match(text) else "#888888"
+
+
+@bp.errorhandler(security.Forbidden)
+def _forbidden(exc: security.Forbidden) -> tuple[str, int]:
+    """A clear page saying the role does not allow this, inside the dashboard frame."""
+    return render_template("dashboard/forbidden.html", message=exc.message), 403
+
+
+def committed(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a POST view and commit once at the end (roll back on any error)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = view(*args, **kwargs)
+        except Exception:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+
+    return wrapper
+
+
+def field_errors(exc: DomainError) -> dict[str, str]:
+    """{field: message} of a validation error, for showing next to each field."""
+    fields = (exc.details or {}).get("fields") or []
+    out: dict[str, str] = {}
+    for item in fields:
+        name = str(item.get("field", "")).split(".")[0].split("[")[0]
+        out.setdefault(name or "_", item.get("message", exc.message))
+    if not out:
+        out["_"] = exc.message
+    return out
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    """A dashboard page (HTML), with the status given."""
+    return Response(render_template(f"dashboard/{template}", **context), status=status,
+                    mimetype="text/html")

@@ -1,0 +1,35 @@
+"""The dashboard's languages: a small message catalog and the user's choice.
+
+Messages are written in English in the templates and code (`t("Log in")`); CATALOG maps
+each to its Thai, Traditional Chinese, Vietnamese and Malay text. A message missing from
+the catalog shows in English (tests/test_dashboard.py checks every template message is
+translated). The choice is kept in the session and, for a logged-in user, on the account.
+"""
+
+from __future__ import annotations
+
+from flask import g, request, session
+
+from app.dashboard.catalog import CATALOG
+
+LANGUAGES = {"en": "English", "th": "ไทย", "zh-Hant": "繁體中文", "vi": "Tiếng Việt",
+             "ms": "Bahasa Melayu"}
+HTML_LANG = {"en": "en", "th": "th", "zh-Hant": "zh-Hant", "vi": "vi", "ms": "ms"}
+_ACCEPT = {"en": "en", "th": "th", "zh-TW": "zh-Hant", "zh-HK": "zh-Hant", "zh-Hant": "zh-Hant",
+           "zh": "zh-Hant", "vi": "vi", "ms": "ms"}
+
+
+def current_language() -> str:
+    """The language of this request: the user's choice, else the browser's, else English."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    best = request.accept_languages.best_match(list(_ACCEPT))
+    return _ACCEPT.get(best or "en", "en")
+
+
+def translate(message: str, lang: str | None = None, **values: object) -> str:
+    """The message in the request's (or the given) language, with {values} filled in."""
+    lang = lang or g.get("lang") or "en"
+    found = CATALOG.get(message, {}).get(lang, message) if lang != "en" else message
+    return found.format(**values) if values else found

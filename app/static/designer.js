@@ -1,0 +1,122 @@
+// The card designer's live preview: the draft form is posted (not saved) to the preview
+// endpoint as the merchant types; the server answers the preview and the design checks
+// rendered from the same card model as the real passes, or the errors of each field.
+(function () {
+  "use strict";
+  var form = document.getElementById("design-form");
+  if (!form) { return; }
+  var previewBox = document.getElementById("preview");
+  var checksBox = document.getElementById("checks");
+  var state = document.getElementById("preview-state");
+  var token = form.querySelector("input[name=csrf_token]").value;
+  var shownLang = null;
+  var timer = null;
+  var sequence = 0;
+
+  function showErrors(errors) {
+    form.querySelectorAll("p.error[id^='e-']").forEach(function (p) {
+      var name = p.id.slice(2);
+      var field = document.getElementById("f-" + name);
+      if (errors[name]) {
+        p.textContent = errors[name];
+        p.hidden = false;
+        if (field) { field.setAttribute("aria-invalid", "true"); field.closest(".field").classList.add("has-error"); }
+      } else {
+        p.hidden = true;
+        if (field) { field.removeAttribute("aria-invalid"); field.closest(".field").classList.remove("has-error"); }
+      }
+    });
+  }
+
+  function selectLang(lang) {
+    var panels = previewBox.querySelectorAll("[data-lang]");
+    var found = false;
+    panels.forEach(function (panel) { if (panel.dataset.lang === lang) { found = true; } });
+    if (!found && panels.length) { lang = panels[0].dataset.lang; }
+    shownLang = lang;
+    panels.forEach(function (panel) { panel.hidden = panel.dataset.lang !== lang; });
+    previewBox.querySelectorAll("[data-lang-tab]").forEach(function (tab) {
+      var on = tab.dataset.langTab === lang;
+      tab.setAttribute("aria-selected", on ? "true" : "false");
+      tab.tabIndex = on ? 0 : -1;
+    });
+  }
+
+  function refresh() {
+    var mine = ++sequence;
+    state.textContent = "…";
+    fetch(form.dataset.previewUrl, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: {"X-CSRF-Token": token, "Accept": "application/json"}
+    }).then(function (r) { return r.json(); }).then(function (answer) {
+      if (mine !== sequence) { return; }
+      showErrors(answer.errors || {});
+      if (answer.preview !== undefined) {
+        previewBox.innerHTML = answer.preview;
+        checksBox.innerHTML = answer.checks;
+        selectLang(shownLang);
+        state.textContent = "";
+        previewBox.dispatchEvent(new CustomEvent("previewupdated", {bubbles: true}));
+      } else {
+        state.textContent = "!";
+      }
+    }).catch(function () { state.textContent = "!"; });
+  }
+
+  function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
+  form.addEventListener("input", soon);
+  form.addEventListener("change", soon);
+
+  form.querySelectorAll("input[type=color][data-color-for]").forEach(function (picker) {
+    var text = document.getElementById(picker.dataset.colorFor);
+    picker.addEventListener("input", function () { text.value = picker.value.toUpperCase(); soon(); });
+    text.addEventListener("input", function () {
+      if (/^#[0-9A-Fa-f]{6}$/.test(text.value)) { picker.value = text.value.toLowerCase(); }
+    });
+  });
+
+  form.querySelectorAll("input[data-lang-check]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var panel = form.querySelector("[data-translations='" + box.value + "']");
+      if (panel) { panel.hidden = !box.checked; if (box.checked) { panel.open = true; } }
+    });
+  });
+
+  previewBox.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-lang-tab]");
+    if (tab) { selectLang(tab.dataset.langTab); }
+  });
+  previewBox.addEventListener("keydown", function (event) {
+    var tab = event.target.closest("[data-lang-tab]");
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) { return; }
+    var tabs = Array.prototype.slice.call(previewBox.querySelectorAll("[data-lang-tab]"));
+    var next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    selectLang(next.dataset.langTab);
+    next.focus();
+  });
+
+  document.querySelectorAll("form[data-image-kind]").forEach(function (imageForm) {
+    var kind = imageForm.dataset.imageKind;
+    var input = imageForm.querySelector("input[type=file]");
+    var error = document.getElementById("e-" + kind);
+    input.addEventListener("change", function () {
+      if (!input.files.length) { return; }
+      fetch(imageForm.action, {
+        method: "POST", body: new FormData(imageForm), credentials: "same-origin",
+        headers: {"X-CSRF-Token": token, "X-Requested-With": "fetch", "Accept": "application/json"}
+      }).then(function (r) { return r.json(); }).then(function (answer) {
+        var message = (answer.errors || {})[kind];
+        error.textContent = message || "";
+        error.hidden = !message;
+        imageForm.classList.toggle("has-error", !!message);
+        if (!message) {
+          var thumb = imageForm.querySelector("[data-thumb]");
+          thumb.src = thumb.src.split("?")[0] + "?v=" + answer.tag;
+          refresh();
+        }
+      });
+    });
+  });
+
+  selectLang(null);
+})();
