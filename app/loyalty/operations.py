@@ -23,9 +23,17 @@ def _details(request: TransactionDetails, key: str | None) -> dict[str, Any]:
             "actor": request.actor or "", "idempotency_key": key}
 
 
+def _usable(member: Member) -> Member:
+    """The member, unless staff voided their card (409 card_voided)."""
+    if member.voided_at is not None:
+        raise Conflict("This card was voided; it can no longer earn or redeem.",
+                       code="card_voided")
+    return member
+
+
 def earn(member: Member, request: Earn, key: str | None = None) -> LedgerEntry:
     """Credit points for a purchase amount (by the earning rules) or a fixed number."""
-    member = lock_member(member.id)
+    member = _usable(lock_member(member.id))
     amount: Decimal | None = request.amount
     if amount is not None:
         multiplier = Decimal(member.tier.multiplier) if member.tier else Decimal(1)
@@ -44,7 +52,7 @@ def redeem(member: Member, request: Redeem, key: str | None = None) -> LedgerEnt
     """Spend points on a catalog reward or a number of points; never below zero."""
     reward = _reward(member.program, request.reward_id) if request.reward_id else None
     points = reward.points_cost if reward else request.points
-    member = lock_member(member.id)
+    member = _usable(lock_member(member.id))
     entry = post(member, Posting("redeem", -points, reward_id=reward.id if reward else None,
                                  **_details(request, key)))
     if reward is not None:

@@ -29,6 +29,7 @@ def defaults() -> dict[str, Any]:
             "points_per_purchase": 0, "welcome_bonus": 0, "referral_bonus": 0,
             "birthday_bonus": 0, "expiry_days": None, "expiring_soon_days": 30,
             "tier_basis": "points", "tier_window_months": None, "stamps_required": 10,
+            "earn_cooldown_minutes": 0, "earns_per_day": 0,
             "point_value": None}
 
 

@@ -16,6 +16,7 @@ from app.loyalty import bonuses
 from app.loyalty.ledger import held_locked, locking, standing_loads
 from app.members.schemas import MemberCreate
 from app.models import ConsentRecord, Member, Merchant, Program
+from app.models.base import utcnow
 from app.outbox import record
 
 
@@ -86,12 +87,21 @@ def get_member(merchant: Merchant, member_id: int, lock: bool = False) -> Member
     return held_locked(member) if lock else member
 
 
+def void_card(member: Member) -> Member:
+    """Void a member's card for good (lost, abused): earning and redeeming are refused and
+    its card page answers 404; the ledger stays as it was."""
+    if member.voided_at is None:
+        member.voided_at = utcnow()
+        db.session.flush()
+    return member
+
+
 def member_by_download_token(token: str) -> Member | None:
     """The member whose card link carries this token, with what the card shows."""
     if not token or len(token) > 64:
         return None
     return db.session.execute(
-        select(Member).where(Member.download_token == token)
+        select(Member).where(Member.download_token == token, Member.voided_at.is_(None))
         .options(*standing_loads(tiers=False, rewards=True),
                  joinedload(Member.program).joinedload(Program.store_locations))
     ).unique().scalar_one_or_none()

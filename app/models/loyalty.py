@@ -51,6 +51,11 @@ class LoyaltyRules(db.Model):  # type: ignore[name-defined,misc]
     stamps_required: Mapped[int] = mapped_column(Integer, default=10)
     point_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 4), nullable=True)
     """What one point is worth in the program's currency (analytics: the liability)."""
+    earn_cooldown_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Staff scanner: at most one earn per member within this many minutes (0: no limit)."""
+    earns_per_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Staff scanner: at most this many earns per member per day, in the program's time
+    zone (0: no limit)."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

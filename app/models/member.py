@@ -38,7 +38,8 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("program_id", "email"),
-                      Index("ix_members_program_created", "program_id", "created_at"))
+                      Index("ix_members_program_created", "program_id", "created_at"),
+                      Index("ix_members_program_name", "program_id", "name"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
@@ -73,6 +74,9 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     """The store location of the poster the member signed up from, if any."""
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False,
                                                     server_default=sa_false())
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When staff voided the card (lost, abused): no more earning or redeeming, and its
+    card page and pass download answer 404."""
 
     program: Mapped[Program] = relationship()
     tier: Mapped[Tier | None] = relationship("Tier")
