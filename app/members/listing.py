@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -38,7 +39,7 @@ def short_code(member: Member) -> str:
     return member.serial_number[:SHORT_CODE].upper()
 
 
-def _prefix(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+def _prefix(column: Any, text: str) -> ColumnElement[bool]:
     """`column` starts with `text`, as a range an ordinary b-tree index answers."""
     return (column >= text) & (column < text + "\uffff")
 
@@ -53,7 +54,7 @@ def _search(query: str) -> ColumnElement[bool]:
 
 
 def members_query(merchant: Merchant, query: str = "", program_id: int | None = None
-                  ) -> Select[tuple[Member]]:
+                  ) -> Select[Any]:
     """The merchant's members (of one program, or all), newest first, optionally searched."""
     programs = select(Program.id).where(Program.merchant_id == merchant.id)
     if program_id is not None:
