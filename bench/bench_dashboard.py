@@ -1,0 +1,105 @@
+"""Dashboard page times (members list, searches, member page, scanner) with 100,000
+members and a million ledger entries.
+
+Run ``python -m bench.bench_dashboard [--members N] [--entries N] [--postgresql]``.
+Seeds the data as bench_analytics does (bulk inserts), adds Apple registrations for a
+tenth of the members, an owner account logged in through the real form, then prints each
+page's time through the Flask test client (best of 3) and the full CSV export's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, insert, select
+
+from app.dashboard.accounts import create_owner
+from app.extensions import db
+from app.models import AppleDevice, AppleRegistration, Member, Merchant
+from bench.bench_analytics import best, bulk, seed
+from bench.bench_earn import api_key, database, make_app
+
+PASSWORD = "bench password 1"
+
+
+def wallets(app: Flask, every: int = 10) -> None:
+    """One Apple device registered for every `every`-th member."""
+    with app.app_context():
+        ids = list(db.session.scalars(select(Member.id).order_by(Member.id)))[::every]
+        db.session.execute(insert(AppleDevice), [
+            {"library_id": f"lib{i}", "push_token": f"{i:064x}"} for i in range(len(ids))])
+        devices = list(db.session.scalars(select(AppleDevice.id).order_by(AppleDevice.id)))
+        bulk(AppleRegistration, ({"device_id": d, "member_id": m}
+                                 for d, m in zip(devices, ids, strict=True)))
+        db.session.commit()
+
+
+def owner_client(app: Flask) -> FlaskClient:
+    """A test client logged in as the merchant's owner."""
+    with app.app_context():
+        merchant = db.session.scalars(select(Merchant)).one()
+        create_owner(merchant, "owner@example.test", PASSWORD)
+        db.session.commit()
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(True))
+    assert token
+    answer = client.post("/login", data={"csrf_token": token.group(1),
+                                         "email": "owner@example.test", "password": PASSWORD})
+    assert answer.status_code == 302, answer.status_code
+    return client
+
+
+def measure(app: Flask, client: FlaskClient) -> None:
+    """Print each page's time."""
+    with app.app_context():
+        newest = db.session.scalar(select(func.max(Member.id))) or 1
+        middle = db.session.get(Member, newest // 2)
+        assert middle is not None
+        serial, code = middle.serial_number, middle.serial_number[:12].upper()
+        db.session.remove()
+    pages = {
+        "members, first page": "/members",
+        "members, page in the middle": f"/members?before={newest // 2}",
+        "members, search serial": f"/members?q={serial}",
+        "members, search name (none)": "/members?q=Zebedee",
+        "members, search e-mail (none)": "/members?q=nobody%40example.test",
+        "member page": f"/members/{middle.id}",
+        "scanner": "/scan",
+        "scanner, code typed": f"/scan?code={code}",
+        "scanner, member": f"/scan/members/{middle.id}",
+    }
+    for name, url in pages.items():
+        def get(url: str = url) -> None:
+            status = client.get(url).status_code
+            assert status in (200, 302), (url, status)
+        print(f"  {name:<32} {best(3, get):8.1f} ms")
+    print(f"  {'CSV export (all members)':<32} "
+          f"{best(1, lambda: client.get('/members/export.csv').get_data()):8.1f} ms")
+
+
+def main() -> None:
+    """Seed, then time the pages."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--postgresql", action="store_true")
+    args = parser.parse_args()
+    kind = "postgresql" if args.postgresql else "sqlite"
+    with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
+        app = make_app(url, Path(tmp))
+        api_key(app)
+        seed(app, args.members, args.entries, 365)
+        wallets(app)
+        print(f"database: {kind}")
+        measure(app, owner_client(app))
+        with app.app_context():
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Dashboard part 2 in a real headless Chromium: an owner finds a member and adds points by
+hand; a cashier on a phone-sized window serves a customer from the scanner with the code
+typed in (earn, redeem, undo) and is refused analytics and the export. Screenshots in
+tests/artifacts/dashboard/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from playwright.sync_api import Browser, expect
+
+from app.dashboard.accounts import add_membership, hash_password
+from app.extensions import db
+from app.models import Merchant, User
+from tests.dashboard_helpers import new_owner
+from tests.test_dashboard_browser import (  # noqa: F401  (fixtures)
+    DESKTOP,
+    PHONE,
+    api,
+    browser,
+    log_in,
+    served,
+    shot,
+)
+
+CASHIER = ("till@example.test", "till password 12")
+
+
+def seed(app: Flask, base: str) -> tuple[int, dict[str, Any]]:
+    """A cafe program with a reward, members, and a cashier account."""
+    key = new_owner(app)
+    _, program = api(base, key, "POST", "/programs", {"name": "Bean There", "template": "cafe"})
+    api(base, key, "POST", f"/programs/{program['id']}/rewards",
+        {"name": "Free flat white", "kind": "free_item", "points_cost": 10})
+    api(base, key, "POST", f"/programs/{program['id']}/rewards",
+        {"name": "Bag of beans", "kind": "free_item", "points_cost": 80})
+    for name in ("Somchai Jaidee", "Nguyen Van An", "Tan Mei Ling"):
+        api(base, key, "POST", f"/programs/{program['id']}/members",
+            {"email": name.split()[0].lower() + "@example.test", "name": name})
+    _, member = api(base, key, "POST", f"/programs/{program['id']}/members",
+                    {"email": "ann@example.test", "name": "Ann Lim"})
+    with app.app_context():
+        user = User(email=CASHIER[0], password_hash=hash_password(CASHIER[1]))
+        db.session.add(user)
+        add_membership(user, db.session.scalars(db.select(Merchant)).one(), "cashier")
+        db.session.commit()
+    return program["id"], member
+
+
+def test_owner_finds_a_member_and_a_cashier_serves_them_on_a_phone(
+        served: tuple[Flask, str], browser: Browser, database: str) -> None:  # noqa: F811
+    app, base = served
+    program_id, member = seed(app, base)
+    owner = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(owner, base)
+    owner.get_by_role("navigation").get_by_role("link", name="Members").click()
+    owner.get_by_label("Search").fill("ann")
+    owner.get_by_role("button", name="Search").click()
+    owner.get_by_role("link", name="Ann Lim").click()
+    owner.get_by_label("Add points").fill("7")
+    owner.locator("#f-earn-reason").fill("Birthday treat")
+    owner.get_by_role("button", name="Add points").click()
+    expect(owner.get_by_role("status")).to_contain_text("Points added.")
+    expect(owner.locator("tr", has_text="Birthday treat")).to_contain_text("owner@example.test")
+    shot(owner, "desktop-20-member", database)
+
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    log_in(phone, base, *CASHIER)
+    phone.goto(base + "/scan")
+    phone.get_by_label("Code under the barcode").fill(member["serial_number"][:12].upper())
+    phone.get_by_role("button", name="Find").click()
+    expect(phone.get_by_role("heading", name="Ann Lim")).to_be_visible()
+    phone.get_by_label("Purchase amount").fill("15")
+    phone.get_by_role("button", name="Earn", exact=True).click()
+    expect(phone.locator("[data-balance]")).to_have_text("22")
+    phone.locator("li", has_text="Free flat white").get_by_role("button", name="Redeem").click()
+    expect(phone.locator("[data-balance]")).to_have_text("12")
+    expect(phone.locator("li", has_text="Bag of beans")).to_contain_text("68 more")
+    shot(phone, "phone-21-scanner", database)
+    phone.get_by_role("button", name="Undo").click()
+    expect(phone.get_by_role("status")).to_contain_text("Undone.")
+    expect(phone.locator("[data-balance]")).to_have_text("22")
+    shot(phone, "phone-22-scanner-undone", database)
+    phone.goto(base + "/scan")
+    shot(phone, "phone-23-scanner-find", database)
+
+    for path in ("/members/export.csv", f"/analytics/programs/{program_id}"):
+        answer = phone.goto(base + path)
+        assert answer is not None and answer.status == 403, path
