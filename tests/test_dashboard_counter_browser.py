@@ -64,6 +64,13 @@ def test_owner_finds_a_member_and_a_cashier_serves_them_on_a_phone(
     expect(owner.get_by_role("status")).to_contain_text("Points added.")
     expect(owner.locator("tr", has_text="Birthday treat")).to_contain_text("owner@example.test")
     shot(owner, "desktop-20-member", database)
+    owner.get_by_role("navigation").get_by_role("link", name="Distribution").click()
+    expect(owner.get_by_label("Signup link")).to_have_value(f"{base}/join/{program_id}")
+    poster = owner.get_by_role("row", name="Any location").get_by_role("link", name="PDF").first
+    with owner.expect_download() as download:
+        poster.click()
+    assert download.value.suggested_filename == f"poster-{program_id}-a4.pdf"
+    shot(owner, "desktop-24-distribution", database)
 
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
     log_in(phone, base, *CASHIER)

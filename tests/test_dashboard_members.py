@@ -161,3 +161,20 @@ def test_export_is_safe_from_formulas_and_refused_to_cashiers(app: Flask,
     assert cashier.get("/members").status_code == 200
     assert cashier.get("/scan").status_code == 200
     assert cashier.get("/members/export.csv").status_code == 403
+
+
+def test_distribution_shows_the_signup_link_and_serves_posters(app: Flask,
+                                                                client: FlaskClient) -> None:
+    api, program_id, _member = setup(app, client)
+    place = api.post(f"/programs/{program_id}/locations",
+                     {"name": "Siam branch", "latitude": 13.7, "longitude": 100.5})
+    assert place.status_code == 201, place.get_json()
+    html = client.get("/distribution").get_data(as_text=True)
+    assert f"/join/{program_id}" in html and f"/join/{program_id}?loc=" not in html
+    assert "Siam branch" in html
+    pdf = client.get(f"/distribution/programs/{program_id}/poster.pdf?size=a5&location="
+                     f"{place.get_json()['id']}")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    png = client.get(f"/distribution/programs/{program_id}/poster.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    assert client.get(f"/distribution/programs/{program_id}/poster.gif").status_code == 404

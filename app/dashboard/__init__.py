@@ -23,7 +23,16 @@ bp = Blueprint("dashboard", __name__)
 
 def init_app(app: Flask) -> None:
     """Register the dashboard and its session settings."""
-    from app.dashboard import auth, design, home, members, scanner, settings, staff  # noqa: F401  (routes)
+    from app.dashboard import (  # noqa: F401  (routes)
+        auth,
+        design,
+        distribution,
+        home,
+        members,
+        scanner,
+        settings,
+        staff,
+    )
 
     security.configure_session(app)
     app.register_blueprint(bp)

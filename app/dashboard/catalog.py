@@ -527,6 +527,13 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "สมาชิกนี้สะสมครบ {count} ครั้งของวันนี้แล้ว", "此會員今天已達 {count} 次累積上限。",
         "Thành viên này đã đạt giới hạn {count} lần tích điểm hôm nay.",
         "Ahli ini telah mencapai had {count} kutipan hari ini."),
+    "Distribution": ("การเผยแพร่", "推廣", "Phân phối", "Pengedaran"),
+    "Signup link": ("ลิงก์สมัคร", "加入連結", "Liên kết đăng ký", "Pautan pendaftaran"),
+    "Copy": ("คัดลอก", "複製", "Sao chép", "Salin"),
+    "Copied": ("คัดลอกแล้ว", "已複製", "Đã sao chép", "Disalin"),
+    "Posters": ("โปสเตอร์", "海報", "Áp phích", "Poster"),
+    "Where": ("สถานที่", "地點", "Ở đâu", "Di mana"),
+    "Any location": ("ทุกสาขา", "任何地點", "Mọi địa điểm", "Mana-mana lokasi"),
 }
 
 CATALOG: dict[str, dict[str, str]] = {
