@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -93,3 +93,21 @@ def member_by_download_token(token: str) -> Member | None:
     return db.session.execute(
         select(Member).where(Member.download_token == token)
         .options(*standing_loads(tiers=False, rewards=True))).unique().scalar_one_or_none()
+
+
+SEARCHED = (Member.email, Member.name, Member.phone, Member.serial_number, Member.external_id)
+
+
+def list_members(program: Program, query: str | None, after: int | None,
+                 limit: int) -> list[Member]:
+    """A page of a program's members in id order (after the id `after`), optionally only
+    those whose email, name, phone, serial or external id contains `query` (any case)."""
+    stmt = (select(Member).where(Member.program_id == program.id)
+            .options(*standing_loads()).order_by(Member.id).limit(limit))
+    if after is not None:
+        stmt = stmt.where(Member.id > after)
+    if query:
+        needle = query.strip().lower()
+        stmt = stmt.where(or_(*(func.lower(c).contains(needle, autoescape=True)
+                                for c in SEARCHED)))
+    return list(db.session.execute(stmt).unique().scalars())

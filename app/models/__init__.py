@@ -5,6 +5,7 @@ from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQ
 from app.models.location import StoreLocation
 from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
 from app.models.member import ConsentRecord, Member
+from app.models.member_import import ImportChunk, MemberImport
 from app.models.merchant import ApiKey, Merchant
 from app.models.outbox import OutboxEvent
 from app.models.program import Program, ProgramImage
@@ -16,3 +17,4 @@ __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "Outbox
             "Reward", "Tier", "Webhook", "WebhookDelivery"]
 __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
 __all__ += ["ConsentRecord", "StoreLocation"]
+__all__ += ["ImportChunk", "MemberImport"]

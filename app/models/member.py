@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.expression import false as sa_false
 
@@ -37,7 +37,9 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     """
 
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("program_id", "email"),)
+    __table_args__ = (UniqueConstraint("program_id", "email"),
+                      Index("ix_members_program_id_id", "program_id", "id"))
+    """(program_id, id): a program's member list, page after page, in id order."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
