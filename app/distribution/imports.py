@@ -4,7 +4,7 @@ An upload is checked at once (encoding, a header with an email column) and store
 database in pieces (`import_chunks`), so any worker can process it. The `imports` sweep
 then reads it record by record from the stored byte offset, and per chunk of rows: parses
 each row through `MemberCreate`, skips e-mails already enrolled (one query per chunk) or
-repeated in the file, enrolls the others through `enroll_member` (the one function that
+repeated in the file, enrolls the others through `enroll_members` (the one function that
 decides what an enrollment creates: consent record, bonuses, the member.enrolled event
 that sends the welcome mail) and commits the members together with the import's new
 offset. A worker killed mid-import therefore resumes exactly after its last committed
@@ -27,7 +27,7 @@ from app.distribution.csvread import Record, Records, Spooled
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.jobs import wake
-from app.members.operations import Consent, enroll_member
+from app.members.operations import Consent, enroll_members
 from app.members.schemas import MemberCreate
 from app.models import ImportChunk, Member, MemberImport, Merchant, Program
 from app.models.base import utcnow
@@ -341,16 +341,15 @@ def _import_chunk(import_id: int, batch: list[Record], records: Records) -> int 
                 wanted[request.email] = request
     existing = _existing(program.id, list(wanted))
     consent = [Consent("marketing", True, job.consent_basis, program.language)]
+    new = [request for email, request in wanted.items() if email not in existing]
+    tally.skipped += len(wanted) - len(new)
     try:
-        for email, request in wanted.items():
-            if email in existing:
-                tally.skipped += 1
-                continue
-            enroll_member(program, request, source="import", consents=consent)
-            tally.created += 1
-    except Conflict:
+        if new:
+            enroll_members(program, new, source="import", consents=consent)
+    except Conflict:  # enrolled meanwhile by another request: redo with a fresh look
         db.session.rollback()
         return None
+    tally.created = len(new)
     return _advance(job, tally, records)
 
 
