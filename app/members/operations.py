@@ -80,22 +80,21 @@ def _insert_members(program: Program, rows: list[dict[str, Any]]) -> list[Member
     """Insert members in one statement (a chunk of an import is one round trip, on SQLite
     too) and load them, in the order given; a taken email is a conflict."""
     try:
-        ids = dict(db.session.execute(insert(Member).returning(Member.email, Member.id),
-                                      rows).all())
+        ids = dict(db.session.execute(  # the table, not the ORM entity: SQLite would insert
+            insert(Member.__table__).returning(Member.email, Member.id), rows).all())  # one by one
     except IntegrityError:  # a concurrent enrollment of one of these emails won
         email = rows[0]["email"] if len(rows) == 1 else "An email"
         raise Conflict(f"{email} is already a member of this program.",
                        code="already_enrolled") from None
-    loaded = {m.id: m for m in db.session.scalars(
-        select(Member).join(Program, Program.id == Member.program_id)
-        .where(Member.id.in_(ids.values()))
-        .options(contains_eager(Member.program)))}
+    loaded = {m.id: m for m in db.session.scalars(  # m.program: in the session already
+        select(Member).where(Member.id.in_(ids.values())))}
     return [loaded[ids[row["email"]]] for row in rows]
 
 
 def _member_data(request: MemberCreate, marketing: bool) -> dict[str, Any]:
-    """A member's columns from an enrollment (marketing consent from a granted consent)."""
-    data = request.given()
+    """A member's columns from an enrollment (marketing consent from a granted consent);
+    every row has every key, so that a chunk is inserted in few statements."""
+    data = {name: None for name in MemberCreate.model_fields} | request.given()
     data["name"] = data.get("name") or ""
     data["marketing_consent"] = marketing or bool(data.get("marketing_consent"))
     return data
