@@ -126,6 +126,21 @@ def test_import_enrolls_through_the_sweep_with_consent_and_events(
     assert count(app, imports.ImportChunk) == 0  # the stored file is dropped when done
 
 
+def test_imported_members_get_the_welcome_bonus_and_referral_codes_as_any_enrollment(
+        app: Flask, api: Api, program: dict[str, Any]) -> None:
+    r = api.patch(f"/programs/{program['id']}/rules", {"welcome_bonus": 50})
+    assert r.status_code == 200, r.get_json()
+    upload(api, program["id"], csv_of([f"w{i}@example.com" for i in range(3)], header="email"))
+    run_imports(app)
+    with app.app_context():
+        members = db.session.scalars(select(Member)).all()
+        assert [m.points for m in members] == [50, 50, 50]
+        codes = {m.referral_code for m in members}
+        assert len(codes) == 3 and None not in codes
+        kinds = sorted(e.event_type for e in db.session.scalars(select(OutboxEvent)))
+        assert kinds == ["member.enrolled"] * 3 + ["points.changed"] * 3
+
+
 def test_importing_the_same_file_twice_creates_nothing_new(app: Flask, api: Api,
                                                            program: dict[str, Any]) -> None:
     body = csv_of([f"user{i}@example.com,User {i}" for i in range(30)], header="email,name")
@@ -193,6 +208,22 @@ def test_clear_422s_for_a_missing_email_column_a_bad_mapping_or_no_basis(
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "empty_file"
     r = upload(api, program["id"], b"email\na@example.com\n", content_type="image/png")
     assert r.status_code == 415
+
+
+def test_a_file_over_the_import_limit_is_413_and_the_limit_is_not_the_json_one(
+        make_app: Any) -> None:
+    from tests.conftest import new_api_key
+
+    app = make_app(IMPORT_MAX_BYTES=4000, MAX_CONTENT_LENGTH=1000)
+    client = Api(app.test_client(), new_api_key(app, "Shop", "shop@example.test"))
+    pid = client.post("/programs", {"name": "P", "template": "cafe"}).get_json()["id"]
+    fits = csv_of([f"u{i}@example.com" for i in range(150)], header="email")
+    assert 1000 < len(fits) < 4000
+    assert upload(client, pid, fits).status_code == 202
+    too_big = csv_of([f"u{i}@example.com" for i in range(400)], header="email")
+    r = upload(client, pid, too_big)
+    assert r.status_code == 413 and r.get_json()["error"]["code"] in ("too_large",
+                                                                      "request_entity_too_large")
 
 
 def test_imports_belong_to_their_merchant(app: Flask, api: Api, other_api: Api,

@@ -38,7 +38,8 @@ def referrer_for(program: Program, code: str | None) -> Member | None:
 
 def on_enrolled(member: Member, referrer: Member | None) -> None:
     """Give a new (flushed) member a referral code, link their referrer, and the welcome bonus."""
-    member.referral_code = new_referral_code()
+    if member.referral_code is None:  # a bulk enrollment inserts it with the row
+        member.referral_code = new_referral_code()
     member.referred_by_id = referrer.id if referrer else None
     bonus = rules_of(member.program).welcome_bonus
     if bonus:

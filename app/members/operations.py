@@ -59,8 +59,8 @@ def enroll_members(program: Program, requests: Sequence[MemberCreate], *, source
     referrers = [bonuses.referrer_for(program, d.pop("referral_code", None)) for d in given]
     _refuse_enrolled(program, [d["email"] for d in given])
     members = _insert_members(program, [
-        {**d, "program_id": program.id, "source": source, "location_id": location_id}
-        for d in given])
+        {**d, "program_id": program.id, "source": source, "location_id": location_id,
+         "referral_code": bonuses.new_referral_code()} for d in given])
     if consents:
         db.session.execute(insert(ConsentRecord), [
             {"member_id": m.id, "purpose": c.purpose, "granted": c.granted, "text": c.text,
