@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import IO, Any
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, insert, select, update
@@ -396,7 +396,3 @@ def fail(import_id: int, message: str) -> None:
                        .execution_options(synchronize_session=False))
     db.session.commit()
 
-
-def stored_stream(import_id: int, offset: int = 0) -> IO[bytes]:
-    """An import's stored file as a buffered stream (for tools and tests)."""
-    return io.BufferedReader(StoredFile(import_id, offset), CHUNK_BYTES // 8)
