@@ -43,6 +43,8 @@ MAX_ERRORS = 1000
 """Row errors listed in an answer; `error_count` counts them all."""
 LEASE_SECONDS = 300.0
 PREVIEW_BATCH = 500
+MAX_CONFLICTS = 5
+"""Chunks redone in a row after racing enrollments (or a referral code drawn twice)."""
 
 
 # --- columns -----------------------------------------------------------------------------
@@ -298,9 +300,12 @@ def claim_due(limit: int = 10) -> list[int]:
 def process(import_id: int, max_chunks: int | None = None) -> int:
     """Import the rest of a claimed import, one committed chunk at a time; returns the rows
     handled (stops after `max_chunks`, or when another worker has taken it over)."""
-    handled, chunks = 0, 0
+    handled, chunks, conflicts = 0, 0, 0
     chunk_rows = current_app.config["SETTINGS"].IMPORT_CHUNK_ROWS
     while max_chunks is None or chunks < max_chunks:
+        if conflicts > MAX_CONFLICTS:
+            fail(import_id, "Enrollments kept conflicting with this import; try again.")
+            return handled
         job = db.session.get(MemberImport, import_id, populate_existing=True)
         if job is None or job.status != "running":
             return handled
@@ -309,11 +314,11 @@ def process(import_id: int, max_chunks: int | None = None) -> int:
         for batch in _batches(records, chunk_rows):
             outcome = _import_chunk(import_id, batch, records)
             if outcome is None:  # raced by an enrollment: redo from the committed offset
+                conflicts += 1
                 break
             if outcome < 0:  # another worker holds the import now
                 return handled
-            handled += outcome
-            chunks += 1
+            handled, chunks, conflicts = handled + outcome, chunks + 1, 0
             if max_chunks is not None and chunks >= max_chunks:
                 return handled
         else:

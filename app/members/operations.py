@@ -45,8 +45,8 @@ def enroll_member(program: Program, request: MemberCreate, *, source: str = "api
 def enroll_members(program: Program, requests: Sequence[MemberCreate], *, source: str = "api",
                    location_id: int | None = None, consents: Sequence[Consent] = ()
                    ) -> list[Member]:
-    """Enroll customers in a program, one or a chunk of an import at once (one flush for
-    all); an email already enrolled, or given twice, is a conflict.
+    """Enroll customers in a program, one or a chunk of an import at once (one INSERT of
+    members for all); an email already enrolled, or given twice, is a conflict.
 
     The one place that decides what an enrollment creates (the member, their consent
     records, the welcome and referral bonuses, the member.enrolled event, the wallet
@@ -80,8 +80,9 @@ def _insert_members(program: Program, rows: list[dict[str, Any]]) -> list[Member
     """Insert members in one statement (a chunk of an import is one round trip, on SQLite
     too) and load them, in the order given; a taken email is a conflict."""
     try:
-        ids = dict(db.session.execute(  # the table, not the ORM entity: SQLite would insert
-            insert(Member.__table__).returning(Member.email, Member.id), rows).all())  # one by one
+        # into the table, not the ORM entity, with which SQLite inserts one row at a time
+        ids = dict(db.session.execute(
+            insert(Member.__table__).returning(Member.email, Member.id), rows).all())
     except IntegrityError:  # a concurrent enrollment of one of these emails won
         email = rows[0]["email"] if len(rows) == 1 else "An email"
         raise Conflict(f"{email} is already a member of this program.",
