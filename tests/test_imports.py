@@ -379,6 +379,31 @@ def test_a_worker_killed_mid_import_resumes_without_duplicates(
     assert count(app, ConsentRecord) == 240
 
 
+def test_a_chunk_raced_by_an_enrollment_is_redone_and_endless_races_fail(
+        app: Flask, api: Api, program: dict[str, Any], member: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real, looks = imports._existing, []
+
+    def racing(program_id: int, emails: list[str]) -> set[str]:
+        """The first look misses `member` (enrolled 'meanwhile'), as a race would."""
+        looks.append(1)
+        return set() if len(looks) == 1 else real(program_id, emails)
+
+    monkeypatch.setattr(imports, "_existing", racing)
+    body = csv_of(["new@example.com", "ann@example.test"], header="email")
+    job = upload(api, program["id"], body).get_json()
+    run_imports(app)
+    got = api.get(f"/imports/{job['id']}").get_json()
+    assert (got["status"], got["created"], got["skipped"], len(looks)) == ("done", 1, 1, 2)
+    assert count(app, Member) == 2
+    monkeypatch.setattr(imports, "_existing", lambda program_id, emails: set())
+    job = upload(api, program["id"], csv_of(["ann@example.test"], header="email")).get_json()
+    run_imports(app)
+    got = api.get(f"/imports/{job['id']}").get_json()
+    assert got["status"] == "failed" and "conflicting" in got["failure"]
+    assert count(app, Member) == 2
+
+
 def test_the_embedded_worker_imports_on_its_own(make_app: Any, api: Api) -> None:
     from tests.conftest import new_api_key
 
