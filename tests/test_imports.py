@@ -454,4 +454,5 @@ def test_members_list_pages_and_searches(app: Flask, api: Api, other_api: Api,
     by_serial = api.get(f"/programs/{pid}/members?q={serial['serial_number']}").get_json()
     assert [m["id"] for m in by_serial["members"]] == [serial["id"]]
     assert api.get(f"/programs/{pid}/members?limit=201").status_code == 422
+    assert api.get(f"/programs/{pid}/members?q=a%00b").status_code == 422
     assert other_api.get(f"/programs/{pid}/members").status_code == 404

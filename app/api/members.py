@@ -8,10 +8,11 @@ from app.api import bp
 from app.api.contract import operation
 from app.api.idempotency import Answer, write
 from app.api.serializers import member_json
+from app.errors import ValidationError
 from app.members import operations as ops
 from app.members.schemas import Member, MemberCreate, MemberPage
 from app.programs.operations import get_program
-from app.validation import MAX_ID, whole_number
+from app.validation import MAX_ID, storable, whole_number
 
 
 @bp.post("/programs/<int:program_id>/members")
@@ -48,6 +49,8 @@ def list_members(program_id: int):  # type: ignore[no-untyped-def]
     limit = whole_number(request.args.get("limit"), "limit", 50, 1, 200)
     after = whole_number(request.args.get("after"), "after", None, 1, MAX_ID)
     query = request.args.get("q", "")[:320]
+    if not storable(query):
+        raise ValidationError("Query parameter 'q' contains characters that are not allowed.")
     found = ops.list_members(program, query, after, limit)
     more = len(found) == limit
     return {"members": [member_json(m) for m in found],
