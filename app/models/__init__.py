@@ -8,6 +8,7 @@ from app.models.location import SignupAttempt, StoreLocation
 from app.models.loyalty import Cause, IdempotencyRecord, LedgerEntry, LoyaltyRules, Reward, Tier
 from app.models.mail import MailDelivery, MailSuppression, RateLimit
 from app.models.member import ConsentRecord, Member
+from app.models.member_import import ImportChunk, MemberImport
 from app.models.merchant import ApiKey, Merchant
 from app.models.outbox import OutboxEvent
 from app.models.program import Program, ProgramImage
@@ -21,3 +22,4 @@ __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
 __all__ += ["CardEvent", "ConsentRecord", "SignupAttempt", "StoreLocation"]
 __all__ += ["MailDelivery", "MailSuppression", "RateLimit"]
 __all__ += ["Invitation", "LoginFailure", "Membership", "User"]
+__all__ += ["ImportChunk", "MemberImport"]
