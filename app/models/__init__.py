@@ -1,5 +1,14 @@
 """Typed SQLAlchemy models, one file per aggregate."""
 
+from app.models.analytics import (
+    DailyActive,
+    DailyCards,
+    DailyDonations,
+    DailyPoints,
+    DailySignups,
+    MemberMilestones,
+    RollupState,
+)
 from app.models.card_event import CardEvent
 from app.models.device import AppleDevice, AppleRegistration
 from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
@@ -19,3 +28,5 @@ __all__ += ["Cause", "IdempotencyRecord", "LedgerEntry", "LoyaltyRules", "Outbox
 __all__ += ["GoogleCallback", "GoogleClass", "GoogleObject", "GoogleQuota"]
 __all__ += ["CardEvent", "ConsentRecord", "SignupAttempt", "StoreLocation"]
 __all__ += ["MailDelivery", "MailSuppression", "RateLimit"]
+__all__ += ["DailyActive", "DailyCards", "DailyDonations", "DailyPoints", "DailySignups",
+            "MemberMilestones", "RollupState"]
