@@ -136,10 +136,10 @@ def _milestones(pid: int, period: Period) -> None:
     for field, kind in MILESTONES.items():
         for member_id, day in _first_days(pid, period, kind):
             found[member_id][field] = day
-    active: dict[int, list[int]] = defaultdict(list)
+    active: dict[int, set[int]] = defaultdict(set)  # a DST day comes in two stretches
     for busy, (member_id,) in q.per_day(period, LedgerEntry.created_at, lambda d: (
             select(d, LedgerEntry.member_id).where(q.of_program(pid)).distinct())):
-        active[int(member_id)].append(q.number(busy))
+        active[int(member_id)].add(q.number(busy))
     known = _known(set(found) | set(active))
     gaps: dict[tuple[int, int], int] = defaultdict(int)
     for member_id, days in active.items():
