@@ -38,7 +38,8 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("program_id", "email"),
-                      Index("ix_members_program_created", "program_id", "created_at"))
+                      Index("ix_members_program_created", "program_id", "created_at"),
+                      Index("ix_members_program_tier", "program_id", "tier_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)

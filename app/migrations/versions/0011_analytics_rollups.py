@@ -1,7 +1,7 @@
 """analytics rollups: per program and closed local day, points per category, signups per
 channel and location, card installs and removals, donations per cause, active members by
 gap; each member's milestones; how far each program's rollups reach (the sweep backfills
-them on its first run)
+them on its first run); members by program and tier
 
 Revision ID: 0011
 Revises: 0010
@@ -70,9 +70,12 @@ def upgrade():
     )
     op.create_index('ix_analytics_member_milestones_signup', 'analytics_member_milestones',
                     ['program_id', 'signup_day'])
+    # the tier chart counts a program's members per tier: from the index alone
+    op.create_index('ix_members_program_tier', 'members', ['program_id', 'tier_id'])
 
 
 def downgrade():
+    op.drop_index('ix_members_program_tier', table_name='members')
     op.drop_index('ix_analytics_member_milestones_signup',
                   table_name='analytics_member_milestones')
     for table in ('analytics_member_milestones', 'analytics_daily_active',
