@@ -1,6 +1,15 @@
 """Typed SQLAlchemy models, one file per aggregate."""
 
 from app.models.account import Invitation, LoginFailure, Membership, User
+from app.models.analytics import (
+    DailyActive,
+    DailyCards,
+    DailyDonations,
+    DailyPoints,
+    DailySignups,
+    MemberMilestones,
+    RollupState,
+)
 from app.models.card_event import CardEvent
 from app.models.device import AppleDevice, AppleRegistration
 from app.models.google import GoogleCallback, GoogleClass, GoogleObject, GoogleQuota
@@ -23,3 +32,5 @@ __all__ += ["CardEvent", "ConsentRecord", "SignupAttempt", "StoreLocation"]
 __all__ += ["MailDelivery", "MailSuppression", "RateLimit"]
 __all__ += ["Invitation", "LoginFailure", "Membership", "User"]
 __all__ += ["ImportChunk", "MemberImport"]
+__all__ += ["DailyActive", "DailyCards", "DailyDonations", "DailyPoints", "DailySignups",
+            "MemberMilestones", "RollupState"]
