@@ -433,3 +433,22 @@ def voided(app: Flask, entry_id: int) -> bool:
     with app.app_context():
         return db.session.scalar(select(LedgerEntry.id)
                                  .where(LedgerEntry.voids_entry_id == entry_id)) is not None
+
+
+def test_long_ranges_are_drawn_a_point_per_week_and_exported_daily() -> None:
+    from datetime import date, timedelta
+
+    from app.analytics import charts
+
+    days = [date(2026, 1, 1) + timedelta(days=i) for i in range(200)]
+    flow = charts.Chart("signups", "Signups", ["day", "link"],
+                        [[d.isoformat(), i] for i, d in enumerate(days)], kind="stacked")
+    level = charts.Chart("liability", "Outstanding", ["day", "points"],
+                         [[d.isoformat(), i] for i, d in enumerate(days)], kind="line")
+    drawn = charts._for_drawing(flow)
+    assert len(drawn) == 29 and drawn[0] == ["2026-01-01", sum(range(7))]
+    assert sum(row[1] for row in drawn) == sum(range(200))  # nothing lost or counted twice
+    assert charts._for_drawing(level)[1] == ["2026-01-08", 13]  # the week's last day
+    assert len(charts.to_csv(flow).strip().splitlines()) == 201  # the CSV stays daily
+    svg = charts.svg(flow, "no data")
+    assert "2026-01-08" in svg and "2026-01-09" not in svg
