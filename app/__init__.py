@@ -75,6 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         _configure_sqlite(db.engine)
     register_error_handlers(app)
+    app.before_request(refuse_unstorable_query)
     if settings.TRUSTED_PROXIES > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -91,6 +92,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def refuse_unstorable_query() -> None:
+    """Refuse a query string no database can store or compare (a NUL byte, a lone
+    surrogate): one check here instead of one in every route that searches."""
+    from flask import request
+
+    from app.errors import DomainError
+    from app.validation import storable
+
+    for name, value in request.args.items(multi=True):
+        if not (storable(name) and storable(value)):
+            raise DomainError(f"Query parameter {name[:40]!r} contains characters that are "
+                              "not allowed (NUL or unpaired surrogates).",
+                              code="invalid_query")
 
 
 def _register_blueprints(app: Flask) -> None:

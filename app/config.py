@@ -247,6 +247,16 @@ class Settings:
     MAX_JSON_BYTES: int = field(
         default=256 * 1024, metadata={"doc": "Largest JSON request body accepted, in bytes."}
     )
+    IMPORT_MAX_BYTES: int = field(
+        default=50 * 1024 * 1024,
+        metadata={"doc": "Largest e-mail list (CSV) an import accepts, in bytes; it is "
+                         "streamed to disk and the database, never held in memory."},
+    )
+    IMPORT_CHUNK_ROWS: int = field(
+        default=500,
+        metadata={"doc": "CSV rows an import enrolls per committed chunk (a crashed import "
+                         "resumes after its last chunk)."},
+    )
     DEFAULT_TIMEZONE: str = field(
         default="UTC",
         metadata={"doc": "Time zone (IANA name, e.g. Asia/Bangkok) of new programs when "

@@ -8,14 +8,14 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.analytics.charts import safe_cell, to_csv
 from app.analytics.period import Period, offset_stretches
@@ -347,3 +347,108 @@ def test_local_days_follow_daylight_saving() -> None:
     assert [s[2] for s in stretches] == [-4 * 3600, -5 * 3600]
     assert stretches[0][1] == datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
     assert period.end - period.start == timedelta(days=4, hours=1)
+
+
+def all_csv(who: Api, pid: int, first: str, last: str) -> dict[str, list[list[str]]]:
+    """Every chart's CSV for a range."""
+    from app.analytics.charts import CHARTS
+
+    return {slug: csv_rows(who, pid, slug, first, last) for slug in CHARTS}
+
+
+def assert_equal_to_ledger(app: Flask, who: Api, pid: int, ranges: list[tuple[str, str]]
+                           ) -> None:
+    """Every chart of every range equals the recomputation from the ledger."""
+    for first, last in ranges:
+        want = expected(app, pid, date.fromisoformat(first), date.fromisoformat(last))
+        got = all_csv(who, pid, first, last)
+        for slug, rows in want.items():
+            assert got[slug] == rows, (pid, slug, first, last)
+
+
+def local(day: date, hour: int, minute: int, second: int, micro: int = 0) -> datetime:
+    """A local wall time of ZONE as a UTC instant."""
+    return datetime(day.year, day.month, day.day, hour, minute, second, micro,
+                    tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
+
+
+def test_rollups_equal_the_live_ledger(app: Flask, api: Api, other_api: Api,
+                                       data: dict[str, Any]) -> None:
+    from app.analytics.queries import closed_through
+    from app.analytics.rollups import roll_up_all
+    from app.models import DailyPoints, LedgerEntry, RollupState
+    from app.models.base import utcnow
+
+    a, b = data["a"], data["b"]
+    today = utcnow().astimezone(ZoneInfo(ZONE)).date()
+    ranges = [RANGE, ("2026-10-27", today.isoformat()), ("2026-10-28", "2026-10-30"),
+              ("2026-11-01", "2026-11-02"), ("2026-10-31", "2026-11-01")]
+    with app.app_context():  # entries either side of the local midnight that ends 10-31
+        ids = list(db.session.scalars(select(LedgerEntry.id).join(Member)
+                                      .where(Member.program_id == a).order_by(LedgerEntry.id)))
+        for entry_id, at in ((ids[3], local(date(2026, 10, 31), 23, 59, 59, 999_000)),
+                             (ids[4], local(date(2026, 11, 1), 0, 0, 0))):
+            db.session.execute(update(LedgerEntry).where(LedgerEntry.id == entry_id)
+                               .values(created_at=at))
+        db.session.commit()
+    assert_equal_to_ledger(app, api, a, ranges)  # nothing rolled up: all live
+    with app.app_context():  # close the days through 10-31 (New York)
+        assert roll_up_all(now=local(date(2026, 11, 1), 0, 20, 0)) > 0
+        assert closed_through(a) == (date(2026, 10, 31) - date(1970, 1, 1)).days
+        assert db.session.scalar(select(func.count()).select_from(DailyPoints)
+                                 .where(DailyPoints.program_id == a)) > 0
+    assert_equal_to_ledger(app, api, a, ranges)  # cut at 10-31 across the DST change
+    assert_equal_to_ledger(app, other_api, b, ranges[:2])
+
+    old = next(e for e in load(app)[0] if e.kind == "earn" and e.member_id in member_ids(app, a)
+               and e.created_at < local(date(2026, 10, 30), 0, 0, 0) and not voided(app, e.id))
+    ok(api.post(f"/transactions/{old.id}/void", {}))  # a new entry, dated now
+    fresh = ok(api.post(f"/programs/{a}/members", {"email": "late@example.test"}))
+    ok(api.post(f"/members/{fresh['id']}/earn", {"points": 30}))
+    ok(api.post(f"/members/{fresh['id']}/redeem", {"points": 10}))
+    assert_equal_to_ledger(app, api, a, ranges)
+
+    with app.app_context():  # close every finished day, twice: the second finds none
+        assert roll_up_all() > 0
+        through = closed_through(a)
+        rows = db.session.scalar(select(func.count()).select_from(DailyPoints))
+        assert roll_up_all() == 0
+        assert closed_through(a) == through == (today - date(1970, 1, 1)).days - 1 or \
+            utcnow().astimezone(ZoneInfo(ZONE)).time() < time(0, 15)
+        assert db.session.scalar(select(func.count()).select_from(DailyPoints)) == rows
+        assert db.session.scalar(select(func.count()).select_from(RollupState)) == 3
+    assert_equal_to_ledger(app, api, a, ranges)
+    ok(api.post(f"/members/{fresh['id']}/earn", {"points": 5}))  # today stays live
+    assert_equal_to_ledger(app, api, a, ranges[:2])
+
+
+def member_ids(app: Flask, pid: int) -> set[int]:
+    """The ids of a program's members."""
+    with app.app_context():
+        return set(db.session.scalars(select(Member.id).where(Member.program_id == pid)))
+
+
+def voided(app: Flask, entry_id: int) -> bool:
+    """Whether an entry has been voided."""
+    with app.app_context():
+        return db.session.scalar(select(LedgerEntry.id)
+                                 .where(LedgerEntry.voids_entry_id == entry_id)) is not None
+
+
+def test_long_ranges_are_drawn_a_point_per_week_and_exported_daily() -> None:
+    from datetime import date, timedelta
+
+    from app.analytics import charts
+
+    days = [date(2026, 1, 1) + timedelta(days=i) for i in range(200)]
+    flow = charts.Chart("signups", "Signups", ["day", "link"],
+                        [[d.isoformat(), i] for i, d in enumerate(days)], kind="stacked")
+    level = charts.Chart("liability", "Outstanding", ["day", "points"],
+                         [[d.isoformat(), i] for i, d in enumerate(days)], kind="line")
+    drawn = charts._for_drawing(flow)
+    assert len(drawn) == 29 and drawn[0] == ["2026-01-01", sum(range(7))]
+    assert sum(row[1] for row in drawn) == sum(range(200))  # nothing lost or counted twice
+    assert charts._for_drawing(level)[1] == ["2026-01-08", 13]  # the week's last day
+    assert len(charts.to_csv(flow).strip().splitlines()) == 201  # the CSV stays daily
+    svg = charts.svg(flow, "no data")
+    assert "2026-01-08" in svg and "2026-01-09" not in svg

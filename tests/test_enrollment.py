@@ -56,3 +56,11 @@ def test_enrollment_records_source_location_and_consent(app: Flask, api: Api,
         assert (record.purpose, record.granted, record.text, record.language, record.source,
                 record.location_id) == ("marketing", True, text, "th", "poster", shop_id)
         assert record.recorded_at is not None
+
+
+def test_a_query_with_a_nul_byte_is_refused_not_a_500(api: Api) -> None:
+    for path in ("/members?serial=%25%00", "/members?email=a%00b@x.test",
+                 "/programs?x=%00"):
+        r = api.get(path)
+        assert r.status_code == 400, path
+        assert r.get_json()["error"]["code"] == "invalid_query"

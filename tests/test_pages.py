@@ -422,3 +422,10 @@ def test_signup_fields_setting_is_checked(api: Api, program: dict[str, Any]) -> 
     version = program["design_version"]
     ok = api.patch(f"/programs/{program['id']}", {"signup_fields": {"phone": "required"}})
     assert ok.get_json()["design_version"] == version  # no card changes
+
+
+def test_without_google_the_signup_page_promises_only_apple_and_the_browser(
+        client: FlaskClient, program: dict[str, Any]) -> None:
+    page = client.get(f"/join/{program['id']}?lang=en").get_data(True)
+    assert "Apple Wallet or right in your browser" in page
+    assert "Google Wallet" not in page

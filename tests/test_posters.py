@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +244,12 @@ def test_poster_route_needs_the_owner(app: Flask, client: Any, api: Api, other_a
                                       program: dict[str, Any]) -> None:
     assert client.get(f"/api/v1/programs/{program['id']}/poster.png").status_code == 401
     assert other_api.get(f"/programs/{program['id']}/poster.png").status_code == 404
+
+
+def test_the_wallets_line_names_google_only_where_it_is_configured() -> None:
+    from app.distribution.posters import TEXTS, _text
+
+    with_google, without = spec_for("en"), replace(spec_for("en"), google=False)
+    assert "Google" in _text(with_google, "wallets")
+    assert "Google" not in TEXTS["wallets_apple"]["en"]
+    assert render_poster(with_google, "png", "a5") != render_poster(without, "png", "a5")

@@ -217,12 +217,37 @@ def svg(chart: Chart, no_data: str) -> str:
         x_label_rotation=45 if chart.kind in ("bar", "stacked", "line") else 0,
         show_minor_x_labels=False, no_data_text=no_data, title=chart.title,
         print_values=False, truncate_label=-1, dots_size=2)
-    labels = [str(row[0]) for row in chart.rows]
+    rows = _for_drawing(chart)
+    labels = [str(row[0]) for row in rows]
     drawing.x_labels = labels
     drawing.x_labels_major_every = max(1, len(labels) // 10)
     for column in _drawn(chart):
-        drawing.add(chart.header[column], [_number(row[column]) for row in chart.rows])
+        drawing.add(chart.header[column], [_number(row[column]) for row in rows])
     return _without_scripts(drawing.render_tree())
+
+
+MAX_DRAWN_DAYS = 92
+"""Longer daily charts are drawn a point per week (their CSV stays daily): a year of daily
+bars takes pygal about a second to draw and is no easier to read."""
+
+
+def _for_drawing(chart: Chart) -> list[list[Cell]]:
+    """The rows to draw: daily rows as they are up to MAX_DRAWN_DAYS, else one per week
+    (labelled by its first day): flows (bars) summed over the week, levels and rates
+    (lines) as on the week's last day."""
+    if chart.kind not in ("bar", "stacked", "line") or len(chart.rows) <= MAX_DRAWN_DAYS:
+        return chart.rows
+    weeks = [chart.rows[i:i + 7] for i in range(0, len(chart.rows), 7)]
+    if chart.kind == "line":
+        return [[week[0][0], *week[-1][1:]] for week in weeks]
+    return [[week[0][0], *(_week_sum([row[c] for row in week])
+                           for c in range(1, len(week[0])))] for week in weeks]
+
+
+def _week_sum(cells: list[Cell]) -> Cell:
+    """The sum of a week's numbers (None when the week has none)."""
+    numbers = [c for c in cells if isinstance(c, int | Decimal)]
+    return sum(numbers, start=0) if numbers else None
 
 
 def _without_scripts(root: Any) -> str:

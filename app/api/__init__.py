@@ -49,6 +49,7 @@ def _rollback_on_error(exc: BaseException | None) -> None:
 from app.api import (  # noqa: E402,F401  (routes register on bp)
     contract,
     devices,
+    imports,
     locations,
     loyalty,
     mail,

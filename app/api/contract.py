@@ -19,6 +19,8 @@ from app.validation import M, parse_json
 V = TypeVar("V", bound=Callable[..., Any])
 UPLOAD = "upload"
 """`body=UPLOAD`: the route takes an image as the raw body or a multipart field 'file'."""
+CSV_UPLOAD = "csv"
+"""`body=CSV_UPLOAD`: the route takes a CSV file as the raw body or a multipart field 'file'."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Operation:
     media: tuple[str, ...] = ()
     """Media types of a binary answer (e.g. image/png), instead of a JSON response model."""
     status: int = 200
+    also: tuple[tuple[int, type[BaseModel]], ...] = ()
+    """Other success answers: (status, model), e.g. a dry run's 200 beside a 202."""
     errors: tuple[int, ...] = ()
     query: tuple[dict[str, Any], ...] = ()
     path: dict[str, dict[str, Any]] = field(default_factory=dict)

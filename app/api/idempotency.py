@@ -46,7 +46,12 @@ def idempotency_key() -> str | None:
 
 
 def request_hash() -> str:
-    """SHA-256 of the method, path and body (canonical JSON, else the raw bytes)."""
+    """SHA-256 of the method, path and body (canonical JSON, else the raw bytes; a streamed
+    upload sets `g.upload_digest` instead, so its body is never read into memory)."""
+    streamed = g.get("upload_digest")
+    if streamed is not None:
+        canonical = json.dumps([request.method, request.path, streamed])
+        return hashlib.sha256(canonical.encode()).hexdigest()
     raw = request.get_data(cache=True)
     body = request_json()  # a malformed or absurdly nested JSON body is a 400 here
     if body is None and raw:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from app.api import bp
-from app.api.contract import UPLOAD, Operation
+from app.api.contract import CSV_UPLOAD, UPLOAD, Operation
 from app.api.idempotency import HEADER, MAX_KEY
 from app.api.schemas import Error
 from app.validation import MAX_ID
@@ -25,6 +25,14 @@ IMAGE_BODY = {
     "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}}}},
+}
+
+CSV_BODY = {
+    "text/csv": {"schema": {"type": "string"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "consent_basis": {"type": "string"}, "mapping": {"type": "string"},
+        "encoding": {"type": "string"}, "dry_run": {"type": "boolean"}}}},
 }
 
 
@@ -58,6 +66,7 @@ def _components(routes: list[tuple[str, str, str, Operation]]) -> tuple[
             wanted.add((spec.body, "validation"))
         if spec.response is not None:
             wanted.add((spec.response, "serialization"))
+        wanted.update((model, "serialization") for _, model in spec.also)
     refs, defs = models_json_schema(sorted(wanted, key=lambda m: (m[0].__name__, m[1])),
                                     ref_template=REF)
     return refs, defs.get("$defs", {})
@@ -89,7 +98,7 @@ def _errors(path: str, spec: Operation) -> list[int]:
         statuses.add(422)
     if isinstance(spec.body, type):
         statuses |= {400, 413, 415}
-    if spec.body == UPLOAD:
+    if spec.body in (UPLOAD, CSV_UPLOAD):
         statuses |= {400, 413, 415, 422}
     return sorted(statuses)
 
@@ -110,11 +119,17 @@ def _operation(path: str, method: str, endpoint: str, spec: Operation,
         "summary": spec.summary, "operationId": camel(endpoint.split(".", 1)[1]),
         "parameters": _parameters(path, spec, method),
         "responses": {str(spec.status): success,
+                      **{str(status): {"description": model.__doc__ or spec.summary,
+                                       "content": {"application/json": {
+                                           "schema": refs[(model, "serialization")]}}}
+                         for status, model in spec.also},
                       **{str(s): error for s in _errors(path, spec)}, "default": error}}
     if spec.description:
         out["description"] = spec.description
     if spec.body == UPLOAD:
         out["requestBody"] = {"required": True, "content": IMAGE_BODY}
+    elif spec.body == CSV_UPLOAD:
+        out["requestBody"] = {"required": True, "content": CSV_BODY}
     elif isinstance(spec.body, type):
         out["requestBody"] = {"required": spec.body_required, "content": {
             "application/json": {"schema": refs[(spec.body, "validation")]}}}

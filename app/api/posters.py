@@ -64,4 +64,5 @@ def poster_spec(program: Program, location: StoreLocation | None) -> posters.Pos
         language=program.language,
         logo_png=logos[-1].data if logos else None,
         location_name=location.name if location else "",
+        google=links.google_enabled(),
     )

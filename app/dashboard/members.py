@@ -3,7 +3,6 @@ actions by hand, the card e-mail again, voiding a card, and the CSV export."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app import links
 from app.dashboard import bp, committed, counter, page, security
 from app.dashboard.i18n import translate
+from app.distribution.csvsafe import write_rows
 from app.errors import DomainError
 from app.extensions import db
 from app.loyalty import ledger, operations
@@ -28,15 +28,8 @@ from app.updates.delivery import member_devices
 from app.validation import MAX_ID, parse, whole_number
 from app.wallet.google.saves import google_card
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ("id", "name", "email", "serial", "program", "tier", "points", "apple_devices",
                   "google_saved", "last_activity", "created_at", "voided_at")
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (a leading ' when needed)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 @bp.get("/members")
@@ -69,11 +62,10 @@ def members_export() -> Response:
 def _csv(rows: list[listing.Row], programs: dict[int, str]) -> Iterator[str]:
     """The export's lines."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+    write_rows(out, [EXPORT_COLUMNS])
     for row in rows:
         m = row.member
-        writer.writerow([safe_cell(v) for v in (
+        write_rows(out, [(
             m.id, m.name, m.email, m.serial_number, programs.get(m.program_id, ""),
             m.tier.name if m.tier else "", m.points, row.apple_devices,
             "yes" if row.google_saved else "no",

@@ -68,6 +68,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "vi": "Dùng được với Apple Wallet và Google Wallet",
         "ms": "Berfungsi dengan Apple Wallet dan Google Wallet",
     },
+    "wallets_apple": {
+        "en": "Works with Apple Wallet, or right in your browser",
+        "th": "ใช้ได้กับ Apple Wallet หรือในเบราว์เซอร์",
+        "zh-Hant": "支援 Apple Wallet，或直接在瀏覽器使用",
+        "vi": "Dùng được với Apple Wallet hoặc ngay trên trình duyệt",
+        "ms": "Berfungsi dengan Apple Wallet, atau terus dalam pelayar",
+    },
 }
 
 WHITE = (255, 255, 255)
@@ -88,6 +95,9 @@ class PosterSpec:
     language: str = "en"
     logo_png: bytes | None = None
     location_name: str = ""
+    google: bool = True
+    """Whether Google Wallet is configured (else the poster promises Apple Wallet and the
+    web card only)."""
 
 
 def render_poster(spec: PosterSpec, fmt: str = "pdf", size: str = "a4") -> bytes:
@@ -428,7 +438,8 @@ def _draw_footer(draw: ImageDraw.ImageDraw, spec: PosterSpec, colors: _Palette, 
                  inner: int) -> int:
     """The wallets line and the URL in small print, ending at bottom; returns their top."""
     width = round(inner / 0.86)
-    wallets = layout(_text(spec, "wallets"), spec.language, inner, 2, round(width * 0.034),
+    line = _text(spec, "wallets" if spec.google else "wallets_apple")
+    wallets = layout(line, spec.language, inner, 2, round(width * 0.034),
                      round(width * 0.024), colors.fg, bold=True)
     url = layout(spec.signup_url, "en", inner, 2, round(width * 0.022), round(width * 0.016),
                  colors.label)

@@ -11,17 +11,19 @@ from sqlalchemy import extract, or_, select
 from app.errors import ValidationError
 from app.extensions import db
 from app.loyalty.ledger import Posting, lock_member, post
-from app.loyalty.rules import rules_of
+from app.loyalty.rules import defaults, rules_of
 from app.models import LoyaltyRules, Member, Program
 from app.models.base import utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 8
+assert len(CODE_ALPHABET) == 32
 
 
 def new_referral_code() -> str:
     """A random referral code such as 'K7QM2XHP' (40 bits)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    bits = secrets.randbits(5 * CODE_LENGTH)  # 32 letters: 5 bits each, one random draw
+    return "".join(CODE_ALPHABET[(bits >> 5 * i) & 31] for i in range(CODE_LENGTH))
 
 
 def referrer_for(program: Program, code: str | None) -> Member | None:
@@ -38,9 +40,11 @@ def referrer_for(program: Program, code: str | None) -> Member | None:
 
 def on_enrolled(member: Member, referrer: Member | None) -> None:
     """Give a new (flushed) member a referral code, link their referrer, and the welcome bonus."""
-    member.referral_code = new_referral_code()
+    if member.referral_code is None:  # a bulk enrollment inserts it with the row
+        member.referral_code = new_referral_code()
     member.referred_by_id = referrer.id if referrer else None
-    bonus = rules_of(member.program).welcome_bonus
+    rules = member.program.rules  # not rules_of: no default rules object per member
+    bonus = rules.welcome_bonus if rules is not None else defaults()["welcome_bonus"]
     if bonus:
         post(member, Posting("bonus_welcome", bonus, source="system", reason="Welcome bonus"))
 

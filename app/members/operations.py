@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -17,7 +18,7 @@ from app.loyalty.ledger import held_locked, locking, standing_loads
 from app.members.schemas import MemberCreate
 from app.models import ConsentRecord, Member, Merchant, Program
 from app.models.base import utcnow
-from app.outbox import record
+from app.outbox import record_many
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,16 @@ SOURCES = ("api", "link", "poster", "import", "dashboard")
 
 def enroll_member(program: Program, request: MemberCreate, *, source: str = "api",
                   location_id: int | None = None, consents: Sequence[Consent] = ()) -> Member:
-    """Enroll a customer in a program; an email already enrolled is a conflict.
+    """Enroll a customer in a program; an email already enrolled is a conflict."""
+    return enroll_members(program, [request], source=source, location_id=location_id,
+                          consents=consents)[0]
+
+
+def enroll_members(program: Program, requests: Sequence[MemberCreate], *, source: str = "api",
+                   location_id: int | None = None, consents: Sequence[Consent] = ()
+                   ) -> list[Member]:
+    """Enroll customers in a program, one or a chunk of an import at once (one INSERT of
+    members for all); an email already enrolled, or given twice, is a conflict.
 
     The one place that decides what an enrollment creates (the member, their consent
     records, the welcome and referral bonuses, the member.enrolled event, the wallet
@@ -44,35 +54,65 @@ def enroll_member(program: Program, request: MemberCreate, *, source: str = "api
     """
     if source not in SOURCES:
         raise ValueError(f"unknown enrollment source {source!r}")
-    data = request.given()
-    data["name"] = data.get("name") or ""
-    data["marketing_consent"] = any(c.granted for c in consents if c.purpose == "marketing") \
-        or bool(data.get("marketing_consent"))
-    referrer = bonuses.referrer_for(program, data.pop("referral_code", None))
-    existing = db.session.scalar(
-        select(Member.id).where(Member.program_id == program.id, Member.email == data["email"]))
-    if existing is not None:
-        raise Conflict(f"{data['email']} is already a member of this program (member "
-                       f"{existing}).", code="already_enrolled", details={"member_id": existing})
-    member = Member(program=program, source=source, location_id=location_id, **data)
-    db.session.add(member)
-    try:
-        db.session.flush()  # a concurrent enrollment of this email loses here
-    except IntegrityError:  # the request's transaction is rolled back by the write wrapper
-        raise Conflict(f"{data['email']} is already a member of this program.",
+    marketing = any(c.granted for c in consents if c.purpose == "marketing")
+    given = [_member_data(r, marketing) for r in requests]
+    referrers = [bonuses.referrer_for(program, d.pop("referral_code", None)) for d in given]
+    _refuse_enrolled(program, [d["email"] for d in given])
+    members = _insert_members(program, [
+        {**d, "program_id": program.id, "source": source, "location_id": location_id,
+         "referral_code": bonuses.new_referral_code()} for d in given])
+    if consents:
+        db.session.execute(insert(ConsentRecord), [
+            {"member_id": m.id, "purpose": c.purpose, "granted": c.granted, "text": c.text,
+             "language": c.language, "source": source, "location_id": location_id,
+             "recorded_at": utcnow()} for m in members for c in consents])
+    for member, referrer in zip(members, referrers, strict=True):
+        bonuses.on_enrolled(member, referrer)
+    record_many(program.merchant_id, "member.enrolled", [(m.id, {
+        "member_id": m.id, "program_id": m.program_id, "email": m.email,
+        "external_id": m.external_id, "referred_by_id": m.referred_by_id,
+        "source": source, "location_id": location_id}) for m in members])
+    wake(db.session(), PASS_UPDATES)  # the Google channel inserts the new members' objects
+    return members
+
+
+def _insert_members(program: Program, rows: list[dict[str, Any]]) -> list[Member]:
+    """Insert members in one executemany (a chunk of an import is one round trip) and load
+    them, in the order given; a taken email is a conflict."""
+    stmt = insert(Member.__table__)  # not the ORM entity: on SQLite it inserts row by row
+    if db.session.get_bind().dialect.name == "sqlite":
+        stmt = stmt.returning(Member.id)  # multi-row INSERTs: faster than executemany here
+    try:  # PostgreSQL: psycopg's pipelined executemany (a multi-row statement is slower)
+        db.session.execute(stmt, rows)
+    except IntegrityError:  # a concurrent enrollment of one of these emails won
+        email = rows[0]["email"] if len(rows) == 1 else "An email"
+        raise Conflict(f"{email} is already a member of this program.",
                        code="already_enrolled") from None
-    db.session.add_all(ConsentRecord(member_id=member.id, purpose=c.purpose,
-                                     granted=c.granted, text=c.text, language=c.language,
-                                     source=source, location_id=location_id)
-                       for c in consents)
-    bonuses.on_enrolled(member, referrer)
-    record(program.merchant_id, "member.enrolled", {
-        "member_id": member.id, "program_id": member.program_id, "email": member.email,
-        "external_id": member.external_id, "referred_by_id": member.referred_by_id,
-        "source": source, "location_id": location_id},
-        member_id=member.id)
-    wake(db.session(), PASS_UPDATES)  # the Google channel inserts the new member's object
-    return member
+    loaded = {m.email: m for m in db.session.scalars(  # m.program: in the session already
+        select(Member).where(Member.program_id == program.id,
+                             Member.email.in_([row["email"] for row in rows])))}
+    return [loaded[row["email"]] for row in rows]
+
+
+def _member_data(request: MemberCreate, marketing: bool) -> dict[str, Any]:
+    """A member's columns from an enrollment (marketing consent from a granted consent);
+    every row has every key, so that a chunk is inserted in few statements."""
+    data = {name: None for name in MemberCreate.model_fields} | request.given()
+    data["name"] = data.get("name") or ""
+    data["marketing_consent"] = marketing or bool(data.get("marketing_consent"))
+    return data
+
+
+def _refuse_enrolled(program: Program, emails: list[str]) -> None:
+    """A conflict when one of these emails is a member already (or given twice)."""
+    if len(set(emails)) != len(emails):
+        raise Conflict("The same email is given twice.", code="already_enrolled")
+    existing = db.session.execute(select(Member.id, Member.email).where(
+        Member.program_id == program.id, Member.email.in_(emails))).first()
+    if existing is not None:
+        raise Conflict(f"{existing.email} is already a member of this program (member "
+                       f"{existing.id}).", code="already_enrolled",
+                       details={"member_id": existing.id})
 
 
 def get_member(merchant: Merchant, member_id: int, lock: bool = False) -> Member:
@@ -105,3 +145,21 @@ def member_by_download_token(token: str) -> Member | None:
         .options(*standing_loads(tiers=False, rewards=True),
                  joinedload(Member.program).joinedload(Program.store_locations))
     ).unique().scalar_one_or_none()
+
+
+SEARCHED = (Member.email, Member.name, Member.phone, Member.serial_number, Member.external_id)
+
+
+def list_members(program: Program, query: str | None, after: int | None,
+                 limit: int) -> list[Member]:
+    """A page of a program's members in id order (after the id `after`), optionally only
+    those whose email, name, phone, serial or external id contains `query` (any case)."""
+    stmt = (select(Member).where(Member.program_id == program.id)
+            .options(*standing_loads()).order_by(Member.id).limit(limit))
+    if after is not None:
+        stmt = stmt.where(Member.id > after)
+    if query:
+        needle = query.strip().lower()
+        stmt = stmt.where(or_(*(func.lower(c).contains(needle, autoescape=True)
+                                for c in SEARCHED)))
+    return list(db.session.execute(stmt).unique().scalars())

@@ -126,3 +126,11 @@ class MemberList(BaseModel):
     """Members found."""
 
     members: list[Member]
+
+
+class MemberPage(BaseModel):
+    """A page of a program's members; next_after is the `after` of the next page (null:
+    this was the last)."""
+
+    members: list[Member]
+    next_after: int | None

@@ -39,7 +39,12 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("program_id", "email"),
                       Index("ix_members_program_created", "program_id", "created_at"),
+                      Index("ix_members_program_id_id", "program_id", "id"),
+                      Index("ix_members_program_tier", "program_id", "tier_id"),
                       Index("ix_members_program_name", "program_id", "name"))
+    """(program_id, created_at): signups per day; (program_id, id): a program's member list,
+    page after page, in id order; (program_id, tier_id): members per tier; (program_id,
+    name): the dashboard's search by name."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)

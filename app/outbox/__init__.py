@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from sqlalchemy import insert
+
 from app.extensions import db
 from app.jobs import wake
 from app.models import OutboxEvent
@@ -56,3 +58,16 @@ def record(merchant_id: int, event_type: str, payload: dict[str, Any],
     db.session.add(event)
     wake(db.session(), SWEEP)
     return event
+
+
+def record_many(merchant_id: int, event_type: str,
+                events: Sequence[tuple[int | None, dict[str, Any]]]) -> None:
+    """Record many events of one type, as `record` does, in one INSERT (bulk enrollments);
+    each event is (member_id, payload)."""
+    if not events:
+        return
+    now = utcnow()
+    db.session.execute(insert(OutboxEvent), [
+        {"merchant_id": merchant_id, "member_id": member_id, "event_type": event_type,
+         "payload": payload, "created_at": now} for member_id, payload in events])
+    wake(db.session(), SWEEP)

@@ -115,7 +115,8 @@ def render_form(program: Program, lang: str, *, values: dict[str, Any] | None = 
         referred=ops.known_referral(program, request.args.get("ref")) is not None,
         action=path + _query(lang),
         switch_url=lambda code: path + _query(code),
-        languages=[(code, LANGUAGE_NAMES[code]) for code in i18n.LANGUAGES])
+        languages=[(code, LANGUAGE_NAMES[code]) for code in i18n.LANGUAGES],
+        google=links.google_enabled())
 
 
 @bp.get("/join/<int:program_id>")

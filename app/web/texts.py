@@ -81,6 +81,15 @@ TEXTS: dict[str, dict[str, str]] = {
               "hoặc ngay trên trình duyệt.",
         "ms": "Daftar dalam beberapa saat. Kad anda berfungsi dalam Apple Wallet, Google "
               "Wallet atau terus dalam pelayar anda."},
+    "join_intro_apple": {
+        "en": "Sign up in a few seconds. Your card works in Apple Wallet or right in your "
+              "browser.",
+        "th": "สมัครได้ในไม่กี่วินาที ใช้บัตรได้ทั้งใน Apple Wallet หรือในเบราว์เซอร์",
+        "zh-Hant": "幾秒完成註冊。會員卡可放入 Apple 錢包，或直接在瀏覽器使用。",
+        "vi": "Đăng ký chỉ trong vài giây. Thẻ dùng được trong Apple Wallet hoặc ngay trên "
+              "trình duyệt.",
+        "ms": "Daftar dalam beberapa saat. Kad anda berfungsi dalam Apple Wallet atau terus "
+              "dalam pelayar anda."},
     "email": {"en": "E-mail", "th": "อีเมล", "zh-Hant": "電子郵件", "vi": "Email",
               "ms": "E-mel"},
     "name": {"en": "Name", "th": "ชื่อ", "zh-Hant": "姓名", "vi": "Họ tên", "ms": "Nama"},
