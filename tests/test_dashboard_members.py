@@ -178,3 +178,33 @@ def test_distribution_shows_the_signup_link_and_serves_posters(app: Flask,
     png = client.get(f"/distribution/programs/{program_id}/poster.png")
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     assert client.get(f"/distribution/programs/{program_id}/poster.gif").status_code == 404
+
+
+def test_an_email_list_upload_dry_runs_imports_and_reports_progress(
+        app: Flask, client: FlaskClient) -> None:
+    _api, program_id, _member = setup(app, client)
+    html = client.get("/distribution").get_data(as_text=True)
+    key = KEY.search(html)
+    assert key and "Upload an e-mail list" in html
+    body = "E-mail Address,Full name\nnew1@example.test,New One\nann@example.test,Ann\nbad,X\n"
+    def send(**extra: str) -> Any:
+        return client.post("/distribution/imports", data={
+            "csrf_token": csrf_of(client, "/distribution"), "key": key.group(1),
+            "program": str(program_id), "mapping": '{"E-mail Address": "email", '
+            '"Full name": "name"}', "file": (io.BytesIO(body.encode()), "list.csv"), **extra})
+    dry = send(dry_run="1")
+    assert dry.status_code == 200, dry.get_json()
+    assert (dry.get_json()["valid"], dry.get_json()["duplicates"],
+            dry.get_json()["error_count"]) == (1, 1, 1)
+    missing = send()
+    assert missing.status_code == 422 and "consent_basis" in missing.get_json()["error"]["fields"]
+    started = send(consent_basis="Paper card customers who agreed")
+    assert started.status_code == 202, started.get_json()
+    again = send(consent_basis="Paper card customers who agreed")  # the same form again
+    assert again.get_json()["id"] == started.get_json()["id"]
+    from tests.test_imports import run_imports
+    run_imports(app)
+    status = client.get(f"/distribution/imports/{started.get_json()['id']}").get_json()
+    assert (status["status"], status["created"]) == ("done", 1)
+    assert sum(status["mails"].values()) <= 1
+    assert "Imports and their mails" in client.get("/distribution").get_data(as_text=True)

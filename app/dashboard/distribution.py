@@ -3,15 +3,21 @@ location, to download as PDF or PNG in the paper sizes the poster module draws."
 
 from __future__ import annotations
 
-from flask import Response, g, request
+from typing import Any
+
+from flask import Response, current_app, g, request
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import links
 from app.api.posters import poster_spec
-from app.dashboard import bp, page, security
-from app.distribution import posters
-from app.errors import NotFound, ValidationError
+from app.dashboard import bp, committed, counter, field_errors, page, security
+from app.dashboard.i18n import translate
+from app.distribution import csvread, imports, posters
+from app.errors import DomainError, NotFound, ValidationError
+from app.extensions import db
 from app.locations.operations import get_location, list_locations
+from app.models import MailDelivery, Member, MemberImport, Merchant, Program
 from app.programs.operations import get_program, list_programs
 from app.validation import MAX_ID, whole_number
 
@@ -25,7 +31,8 @@ def distribution() -> BaseResponse:
               "locations": [(loc, links.signup_link(p.id, loc.id))
                             for loc in list_locations(p)]} for p in programs]
     return page("distribution.html", cards=cards, sizes=tuple(posters.SIZES_MM),
-                formats=posters.FORMATS)
+                formats=posters.FORMATS, programs=programs, fields=imports.FIELDS,
+                imports=recent_imports(g.membership.merchant), key=counter.new_key())
 
 
 @bp.get("/distribution/programs/<int:program_id>/poster.<fmt>")
@@ -45,3 +52,82 @@ def distribution_poster(program_id: int, fmt: str) -> Response:
     name = f"poster-{program.id}-{size}{f'-{location_id}' if location else ''}.{fmt}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- e-mail list uploads ------------------------------------------------------------------
+
+RECENT_IMPORTS = 10
+
+
+def import_mails(job: MemberImport) -> dict[str, int]:
+    """The welcome mails of an import's members by status (pending, sent, failed, bounced,
+    suppressed): members the import enrolled in its program while it ran."""
+    stmt = (select(MailDelivery.status, func.count()).join(Member)
+            .where(Member.program_id == job.program_id, Member.source == "import",
+                   Member.created_at >= job.created_at, MailDelivery.kind == "welcome")
+            .group_by(MailDelivery.status))
+    if job.finished_at is not None:
+        stmt = stmt.where(Member.created_at <= job.finished_at)
+    return {status: count for status, count in db.session.execute(stmt).all()}
+
+
+def progress_json(job: MemberImport) -> dict[str, Any]:
+    """An import's progress with its mails, for the page's polling."""
+    return {**imports.import_json(job), "mails": import_mails(job)}
+
+
+def recent_imports(merchant: Merchant) -> list[dict[str, Any]]:
+    """The merchant's latest imports with their mail counts."""
+    jobs = db.session.scalars(select(MemberImport).join(Program)
+                              .where(Program.merchant_id == merchant.id)
+                              .order_by(MemberImport.id.desc()).limit(RECENT_IMPORTS))
+    return [progress_json(job) for job in jobs]
+
+
+@bp.post("/distribution/imports")
+@security.role_required("manager")
+@committed
+def distribution_import() -> tuple[dict[str, Any], int]:
+    """Upload an e-mail list: a dry run answers the report, else the import starts (JSON
+    for the page's script; the key makes a resent upload harmless)."""
+    try:
+        return _upload()
+    except DomainError as exc:
+        db.session.rollback()
+        return {"error": {"code": exc.code, "message": translate(exc.message),
+                          "fields": field_errors(exc) if exc.details else {}}}, exc.status
+
+
+def _upload() -> tuple[dict[str, Any], int]:
+    """The upload's work (see distribution_import)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError("Choose a CSV file.", details={"fields": [
+            {"field": "file", "message": "Choose a CSV file."}]})
+    program = get_program(g.membership.merchant,
+                          whole_number(request.form.get("program"), "program", 0, 1, MAX_ID))
+    spooled = csvread.spool(upload.stream, current_app.config["SETTINGS"].IMPORT_MAX_BYTES)
+    try:
+        form = {**request.form.to_dict(), "file": spooled.sha256}
+        checked = imports.check_upload(spooled, csvread.encoding_name(
+            request.form.get("encoding") or None), imports.parse_mapping(
+            request.form.get("mapping")))
+        if request.form.get("dry_run"):
+            return {"dry_run": True, **imports.preview(program, checked)}, 200
+        basis = request.form.get("consent_basis", "").strip()[:2000]
+        if not basis:
+            raise ValidationError("Say why these customers may be mailed.", details={
+                "fields": [{"field": "consent_basis", "message":
+                            "Say why these customers may be mailed."}]})
+        answer = counter.once(request.form.get("key", ""), form, lambda: {
+            "id": imports.start_import(program, checked, basis).id})
+    finally:
+        spooled.file.close()
+    return progress_json(imports.get_import(g.membership.merchant, int(answer["id"]))), 202
+
+
+@bp.get("/distribution/imports/<int:import_id>")
+@security.role_required("manager")
+def distribution_import_status(import_id: int) -> dict[str, Any]:
+    """An import's progress and its mails (polled by the page)."""
+    return progress_json(imports.get_import(g.membership.merchant, import_id))
