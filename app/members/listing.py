@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select, union_all
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import AppleRegistration, GoogleObject, LedgerEntry, Member, Merchant, Program
 
 PAGE_SIZE = 50
+SEARCH_LIMIT = 1000
+"""Matches read per searched column (a search shows the newest of them)."""
 SHORT_CODE = 12
 """The barcode's alt text: the first 12 characters of the serial, upper-case."""
 
@@ -44,25 +46,41 @@ def _prefix(column: Any, text: str) -> ColumnElement[bool]:
     return (column >= text) & (column < text + "\uffff")
 
 
-def _search(query: str) -> ColumnElement[bool]:
+def _in_programs(program_ids: list[int]) -> ColumnElement[bool]:
+    """Members of these programs (one program: an equality the (program_id, id) index walks
+    in order)."""
+    return Member.program_id == program_ids[0] if len(program_ids) == 1 else \
+        Member.program_id.in_(program_ids)
+
+
+def _search(query: str, program_ids: list[int]) -> ColumnElement[bool]:
     """Members whose e-mail, serial or name starts with the query (name as typed or
-    capitalised)."""
+    capitalised): the ids come from one index range each, then the page is ordered."""
     low = query.lower()
-    names = {query, query[:1].upper() + query[1:]}
-    return or_(_prefix(Member.email, low), _prefix(Member.serial_number, low),
-               *(_prefix(Member.name, n) for n in names))
+    where = _in_programs(program_ids)
+    ranges = [_prefix(Member.email, low), _prefix(Member.serial_number, low),
+              *(_prefix(Member.name, n) for n in {query, query[:1].upper() + query[1:]})]
+    parts = [select(Member.id).where(where, r).limit(SEARCH_LIMIT).subquery() for r in ranges]
+    found = union_all(*(select(part.c.id) for part in parts)).subquery()
+    return Member.id.in_(select(found.c.id))
+
+
+def program_ids(merchant: Merchant, program_id: int | None = None) -> list[int]:
+    """The merchant's program ids (or the one given, if it is the merchant's)."""
+    stmt = select(Program.id).where(Program.merchant_id == merchant.id)
+    if program_id is not None:
+        stmt = stmt.where(Program.id == program_id)
+    return list(db.session.scalars(stmt)) or [0]
 
 
 def members_query(merchant: Merchant, query: str = "", program_id: int | None = None
                   ) -> Select[Any]:
     """The merchant's members (of one program, or all), newest first, optionally searched."""
-    programs = select(Program.id).where(Program.merchant_id == merchant.id)
-    if program_id is not None:
-        programs = programs.where(Program.id == program_id)
-    stmt = select(Member).where(Member.program_id.in_(programs))
+    ids = program_ids(merchant, program_id)
+    stmt = select(Member).where(_in_programs(ids))
     query = query.strip()[:320]
     if query:
-        stmt = stmt.where(_search(query))
+        stmt = stmt.where(_search(query, ids))
     return stmt.order_by(Member.id.desc())
 
 
@@ -113,8 +131,7 @@ def find_by_code(merchant: Merchant, code: str) -> list[Member]:
     code = "".join(code.split()).lower()[:64]
     if len(code) < 6:
         return []
-    programs = select(Program.id).where(Program.merchant_id == merchant.id)
     return list(db.session.scalars(
-        select(Member).where(Member.program_id.in_(programs),
-                             _prefix(Member.serial_number, code))
-        .order_by(Member.id).limit(5)))
+        select(Member).where(_prefix(Member.serial_number, code),
+                             _in_programs(program_ids(merchant)))
+        .order_by(Member.serial_number).limit(5)))
