@@ -5,6 +5,7 @@ tests/artifacts/dashboard/."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -12,7 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from app.dashboard.accounts import add_membership, hash_password
 from app.extensions import db
-from app.models import Merchant, User
+from app.models import Member, Merchant, User
 from tests.dashboard_helpers import new_owner
 from tests.test_dashboard_browser import (  # noqa: F401  (fixtures)
     DESKTOP,
@@ -23,6 +24,7 @@ from tests.test_dashboard_browser import (  # noqa: F401  (fixtures)
     served,
     shot,
 )
+from tests.test_imports import run_imports
 
 CASHIER = ("till@example.test", "till password 12")
 
@@ -95,3 +97,40 @@ def test_owner_finds_a_member_and_a_cashier_serves_them_on_a_phone(
     for path in ("/members/export.csv", f"/analytics/programs/{program_id}"):
         answer = phone.goto(base + path)
         assert answer is not None and answer.status == 403, path
+
+
+def test_an_owner_uploads_an_email_list_and_watches_the_import_finish(
+        served: tuple[Flask, str], browser: Browser, database: str,  # noqa: F811
+        tmp_path: Path) -> None:
+    app, base = served
+    seed(app, base)
+    csv_file = tmp_path / "customers.csv"
+    csv_file.write_text("Customer e-mail,Customer name,Points card no\n"
+                        "lek@example.test,Lek,P1\nminh@example.test,Minh,P2\n"
+                        "ann@example.test,Ann again,P3\nnot-an-address,Oops,P4\n")
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, base)
+    page.goto(base + "/distribution")
+    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    expect(page.get_by_label("Customer e-mail")).to_have_value("email")
+    expect(page.get_by_label("Customer name")).to_have_value("name")
+    expect(page.get_by_label("Points card no")).to_have_value("")
+    page.get_by_role("button", name="Check the file").click()
+    report = page.locator("[data-report]")
+    expect(report.locator("[data-r=valid]")).to_have_text("2")
+    expect(report.locator("[data-r=duplicates]")).to_have_text("1")
+    expect(report.locator("[data-r=error_count]")).to_have_text("1")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("[data-error-for=consent_basis]")).to_be_visible()
+    page.get_by_label("Why these customers may be mailed").fill(
+        "Paper card customers who agreed to receive e-mails")
+    page.get_by_role("button", name="Import", exact=True).click()
+    progress = page.locator("[data-progress]")
+    expect(progress.locator("[data-p=status]")).to_have_text("running")
+    run_imports(app)  # the worker's sweep; the page's polling sees it finish
+    expect(progress.locator("[data-p=status]")).to_have_text("done", timeout=10_000)
+    expect(progress.locator("[data-p=created]")).to_have_text("2")
+    shot(page, "desktop-25-distribution-import", database)
+    with app.app_context():
+        emails = set(db.session.scalars(db.select(Member.email)))
+        assert {"lek@example.test", "minh@example.test"} <= emails

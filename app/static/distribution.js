@@ -103,6 +103,8 @@
       progress.hidden = false;
       fill(progress, "data-p", job);
       fill(progress, "data-m", job.mails || {});
+      var names = JSON.parse(box.getAttribute("data-statuses") || "{}");
+      progress.querySelector("[data-p=status]").textContent = names[job.status] || job.status;
       var bar = progress.querySelector("[data-bar]");
       bar.value = job.status === "running" ? Math.min(95, 5 + job.processed) : 100;
       var mailsWaiting = (job.mails || {}).pending || 0;
