@@ -208,3 +208,26 @@ def test_an_email_list_upload_dry_runs_imports_and_reports_progress(
     assert (status["status"], status["created"]) == ("done", 1)
     assert sum(status["mails"].values()) <= 1
     assert "Imports and their mails" in client.get("/distribution").get_data(as_text=True)
+
+
+def test_a_cashier_may_undo_only_their_own_recent_action(app: Flask,
+                                                         client: FlaskClient) -> None:
+    _api, _program, member = setup(app, client)
+    page = f"/scan/members/{member['id']}"
+    form_post(client, page, f"{page}/earn", {"amount": "9"})  # the owner's earn
+    post(client, "/staff/invite", {"email": "cash@example.test", "role": "cashier"},
+         page="/staff")
+    path = link_in(mails(app)[-1], BASE_URL)
+    cashier = app.test_client()
+    cashier.post(path, data={"csrf_token": csrf_of(cashier, path), "password": "till password 1"})
+    assert 'name="back" value="scan"' not in cashier.get(page).get_data(as_text=True)
+    with app.app_context():
+        owners = db.session.scalars(db.select(LedgerEntry)).one()
+    refused = form_post(cashier, page, f"/members/{member['id']}/undo/{owners.id}",
+                        {"back": "scan"})
+    assert "error=" in refused.location
+    form_post(cashier, page, f"{page}/earn", {"amount": "4"})
+    html = cashier.get(page).get_data(as_text=True)
+    assert 'name="back" value="scan"' in html  # their own earn can be undone
+    with app.app_context():
+        assert db.session.get(Member, member["id"]).points == 13
