@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import stat
 import subprocess
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from app.wallet.apple.certs import (
     load_identity,
 )
 
-APPLE_WWDR_G4 = Path("/work/shared/reference/apple/AppleWWDRCAG4.pem")
+APPLE_WWDR_G4 = Path(os.environ.get("WALLETPASS_TEST_APPLE_WWDR", "/nonexistent"))
+"""Apple's real WWDR G4 intermediate, if a tester points at a downloaded copy."""
 PASSWORD = "correct horse battery staple"
 NOW = dt.datetime.now(dt.UTC)
 DAY = dt.timedelta(days=1)
