@@ -98,6 +98,27 @@ def test_owner_finds_a_member_and_a_cashier_serves_them_on_a_phone(
         answer = phone.goto(base + path)
         assert answer is not None and answer.status == 403, path
 
+    # The owner's analytics move with the cashier's next earn (numbers read off the page).
+    def issued() -> int:
+        owner.goto(f"{base}/analytics/programs/{program_id}")
+        figure = owner.locator("dl.figures div").filter(
+            has=owner.get_by_text("Issued", exact=True)).locator("dd")
+        return int(figure.inner_text().replace(",", ""))
+
+    def points_today() -> str:
+        return owner.locator("table[data-chart='points'] tbody tr").last.text_content() or ""
+
+    before, row_before = issued(), points_today()
+    phone.goto(base + "/scan")
+    phone.get_by_label("Code under the barcode").fill(member["serial_number"][:12].upper())
+    phone.get_by_role("button", name="Find").click()
+    phone.get_by_label("Purchase amount").fill("5")
+    phone.get_by_role("button", name="Earn", exact=True).click()
+    expect(phone.locator("[data-balance]")).to_have_text("27")
+    assert issued() == before + 5
+    assert points_today() != row_before
+    shot(owner, "desktop-26-analytics", database)
+
 
 def test_an_owner_uploads_an_email_list_and_watches_the_import_finish(
         served: tuple[Flask, str], browser: Browser, database: str,  # noqa: F811
