@@ -9,13 +9,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from app.config import Settings, legacy_data_notice
-from app.errors import register_error_handlers
+from app.errors import DomainError, register_error_handlers
 from app.extensions import db, migrate
 from app.startup import startup_lock
+from app.validation import storable
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 MAX_ID = 2**31 - 1  # PostgreSQL's integer; SQLite's is 2**63 - 1
@@ -97,11 +98,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def refuse_unstorable_query() -> None:
     """Refuse a query string no database can store or compare (a NUL byte, a lone
     surrogate): one check here instead of one in every route that searches."""
-    from flask import request
-
-    from app.errors import DomainError
-    from app.validation import storable
-
     for name, value in request.args.items(multi=True):
         if not (storable(name) and storable(value)):
             raise DomainError(f"Query parameter {name[:40]!r} contains characters that are "
