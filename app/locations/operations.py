@@ -59,12 +59,3 @@ def remove_location(program: Program, location: StoreLocation) -> None:
     program.store_locations.remove(location)  # delete-orphan: the row goes
     design_changed(program)
     db.session.flush()
-
-
-def location_of_program(program_id: int, location_id: int | None) -> StoreLocation | None:
-    """The program's location with this id, or None (an unknown or foreign id is none)."""
-    if location_id is None:
-        return None
-    return db.session.scalar(select(StoreLocation).where(
-        StoreLocation.id == location_id, StoreLocation.program_id == program_id))
-
