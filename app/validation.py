@@ -52,6 +52,41 @@ class Input(BaseModel):
         return self.model_dump(exclude_unset=True)
 
 
+class RuleError(ValueError):
+    """A failed field check: the end of a sentence ("must be at most {max_len} characters.")
+    with {names} and their values, so a page can say it in the reader's language; `field`
+    names the field at fault when a model-level check fails."""
+
+    def __init__(self, template: str, field: str | None = None, **values: Any) -> None:
+        super().__init__(template.format(**values))
+        self.template, self.values, self.field = template, values, field
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One field's problem, as a template with values (for translated messages)."""
+
+    field: str
+    template: str
+    values: Mapping[str, Any]
+
+
+class FieldErrors(ValidationError):
+    """A validation error that also keeps each problem's template and values."""
+
+    def __init__(self, message: str, problems: list[FieldProblem], **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.problems = problems
+
+
+def rule_failure(exc: RuleError) -> FieldErrors:
+    """A RuleError raised outside parsing (a domain check) as a validation error naming its
+    field."""
+    field_name = exc.field or ""
+    return FieldErrors(str(exc), [FieldProblem(field_name, exc.template, exc.values)],
+                       details={"fields": [{"field": field_name, "message": str(exc)}]})
+
+
 @dataclass(frozen=True)
 class Rule:
     """A field check with its JSON Schema: `check` gets the raw value and returns the clean
@@ -76,7 +111,7 @@ class Rule:
         if value is None:
             if self.null_ok:
                 return None
-            raise ValueError("must not be null.")
+            raise RuleError("must not be null.")
         if isinstance(value, str) and self.from_text is not None and info.mode == "python":
             try:
                 value = self.from_text(value.strip())
@@ -106,15 +141,15 @@ def text(max_len: int, *, required: bool = True) -> Rule:
 
     def check(value: Any) -> str:
         if not isinstance(value, str):
-            raise ValueError("must be a string.")
+            raise RuleError("must be a string.")
         if not storable(value):
-            raise ValueError("contains characters that are not allowed (NUL or unpaired "
-                             "surrogates).")
+            raise RuleError("contains characters that are not allowed (NUL or unpaired "
+                            "surrogates).")
         value = value.strip()
         if required and not value:
-            raise ValueError("must not be empty.")
+            raise RuleError("must not be empty.")
         if len(value) > max_len:
-            raise ValueError(f"must be at most {max_len} characters.")
+            raise RuleError("must be at most {max_len} characters.", max_len=max_len)
         return value
 
     schema: dict[str, Any] = {"type": "string", "maxLength": max_len}
@@ -126,7 +161,7 @@ def text(max_len: int, *, required: bool = True) -> Rule:
 def _color(value: Any) -> str:
     """A colour written '#RRGGBB', upper-cased."""
     if not isinstance(value, str) or not HEX_COLOR.match(value):
-        raise ValueError('must be a colour written like "#4B2E1E".')
+        raise RuleError('must be a colour written like "#4B2E1E".')
     return value.upper()
 
 
@@ -134,26 +169,26 @@ def _email(value: Any) -> str:
     """An email address, lower-cased."""
     value = text(320).check(value)
     if not EMAIL.match(value):
-        raise ValueError("is not a valid email address.")
+        raise RuleError("is not a valid email address.")
     return value.lower()
 
 
 def _currency(value: Any) -> str:
     """An ISO 4217 currency code."""
     if not isinstance(value, str) or not CURRENCY.match(value):
-        raise ValueError('must be a 3-letter currency code such as "THB".')
+        raise RuleError('must be a 3-letter currency code such as "THB".')
     return value
 
 
 def _timezone(value: Any) -> str:
     """An IANA time zone name known to this machine's tz database."""
     if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise ValueError('must be a time zone name such as "Asia/Bangkok".')
+        raise RuleError('must be a time zone name such as "Asia/Bangkok".')
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f'is not a known time zone ({value!r}); use an IANA name such as '
-                         '"Asia/Bangkok" or "UTC".') from None
+        raise RuleError('is not a known time zone ({value}); use an IANA name such as '
+                        '"Asia/Bangkok" or "UTC".', value=repr(value)) from None
     return value
 
 
@@ -169,7 +204,7 @@ def one_of(*choices: str) -> Rule:
 
     def check(value: Any) -> str:
         if value not in choices:
-            raise ValueError(f"must be one of: {', '.join(choices)}.")
+            raise RuleError("must be one of: {choices}.", choices=", ".join(choices))
         return str(value)
 
     return Rule(check, {"type": "string", "enum": list(choices)})
@@ -184,6 +219,8 @@ def decimal(low: Decimal, high: Decimal, places: int = 2, *, low_inclusive: bool
     sign = "-?" if low < 0 else ""
     pattern = f"^{sign}[0-9]{{1,{digits}}}(\\.[0-9]{{1,{places}}})?$"
     bound = f"{'at least' if low_inclusive else 'more than'} {low} and at most {high}"
+    out_of_bounds = ("must be at least {low} and at most {high}." if low_inclusive
+                     else "must be more than {low} and at most {high}.")
 
     def check(value: Any) -> Decimal:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -192,11 +229,11 @@ def decimal(low: Decimal, high: Decimal, places: int = 2, *, low_inclusive: bool
                                                      value.strip()):
             number = Decimal(value.strip())
         else:
-            raise ValueError('must be a number written as a string such as "12.50".')
+            raise RuleError('must be a number written as a string such as "12.50".')
         if -number.as_tuple().exponent > places:  # type: ignore[operator]
-            raise ValueError(f"has more than {places} decimal places.")
+            raise RuleError("has more than {places} decimal places.", places=places)
         if not (low <= number if low_inclusive else low < number) or number > high:
-            raise ValueError(f"must be {bound}.")
+            raise RuleError(out_of_bounds, low=low, high=high)
         return number
 
     whole_low = int(low) if low_inclusive or low != int(low) else int(low) + 1
@@ -211,7 +248,7 @@ def integer(low: int, high: int) -> Rule:
 
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"must be a whole number from {low} to {high}.")
+            raise RuleError("must be a whole number from {low} to {high}.", low=low, high=high)
         return value
 
     return Rule(check, {"type": "integer", "minimum": low, "maximum": high},
@@ -228,7 +265,7 @@ def _whole(value: str) -> int:
 def _flag(value: Any) -> bool:
     """true or false."""
     if not isinstance(value, bool):
-        raise ValueError("must be true or false.")
+        raise RuleError("must be true or false.")
     return value
 
 
@@ -251,10 +288,18 @@ def _number(low: float, high: float) -> Rule:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or not (
                 low <= value <= high):
-            raise ValueError(f"must be a number from {low} to {high}.")
+            raise RuleError("must be a number from {low} to {high}.", low=low, high=high)
         return float(value)
 
-    return Rule(check, {"type": "number", "minimum": low, "maximum": high})
+    return Rule(check, {"type": "number", "minimum": low, "maximum": high},
+                from_text=_real)
+
+
+def _real(value: str) -> float:
+    """A form's decimal number as a float (a bounded length; no exponents or 'nan')."""
+    if not re.fullmatch(r"-?[0-9]{1,3}(\.[0-9]{1,15})?", value):
+        raise ValueError(value)
+    return float(value)
 
 
 LATITUDE = _number(-90, 90)
@@ -268,14 +313,15 @@ def normalize_phone(value: Any, region: str | None = None) -> str:
     """A phone number in international E.164 form (+66812345678); a local number needs the
     region it is dialled in (e.g. "TH")."""
     if not isinstance(value, str) or len(value) > 40:
-        raise ValueError("must be a phone number such as +66 81 234 5678.")
+        raise RuleError("must be a phone number such as +66 81 234 5678.")
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        hint = "" if region else " in international form"
-        raise ValueError(f"must be a valid phone number{hint}, such as +66 81 234 5678.")
+        raise RuleError("must be a valid phone number, such as +66 81 234 5678." if region else
+                        "must be a valid phone number in international form, such as +66 81 "
+                        "234 5678.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -304,7 +350,20 @@ def from_pydantic(exc: pydantic.ValidationError, model: type[BaseModel]) -> Doma
     if first["type"] == "model_type" or not first["loc"] and first["type"].endswith("_type"):
         return DomainError("The body must be a JSON object.", code="invalid_json")
     fields = [{"field": _path(p["loc"]), "message": _sentence(p, model)} for p in problems]
-    return ValidationError(fields[0]["message"], details={"fields": fields})
+    return FieldErrors(fields[0]["message"], [_problem(p) for p in problems],
+                       details={"fields": fields})
+
+
+def _problem(problem: Any) -> FieldProblem:
+    """A problem as a template and values: a RuleError's own, else the English sentence."""
+    name = _path(problem["loc"])
+    error = (problem.get("ctx") or {}).get("error")
+    if isinstance(error, RuleError):
+        return FieldProblem(name or error.field or "", error.template, error.values)
+    if problem["type"] == "missing":
+        return FieldProblem(name, "is required.", {})
+    return FieldProblem(name, "{message}", {"message": str(problem["msg"]).removeprefix(
+        "Value error, ")})
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -141,7 +141,7 @@ def test_invitation_errors_show_next_to_the_field(app: Flask, client: FlaskClien
                 page="/staff")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and 'id="e-email"' in html
-    assert "is not a valid email address" in html
+    assert "Is not a valid email address." in html
 
 
 def test_open_signup_is_off_by_default(make_app: Any) -> None:

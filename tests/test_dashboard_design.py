@@ -55,7 +55,7 @@ def test_a_card_starts_from_a_template(app: Flask, client: FlaskClient) -> None:
     assert 'data-preview="apple-front"' in html and 'data-preview="google"' in html
     assert "Bean Rewards" in client.get("/").get_data(as_text=True)
     bad = post(client, "/design", {"name": "", "template": "cafe"}, page="/design")
-    assert bad.status_code == 422 and "must not be empty" in bad.get_data(True)
+    assert bad.status_code == 422 and "Must not be empty." in bad.get_data(True)
 
 
 def test_the_preview_follows_colours_and_labels(app: Flask, client: FlaskClient) -> None:
@@ -99,7 +99,7 @@ def test_a_refused_save_shows_the_error_next_to_the_field(app: Flask,
                                    csrf_of(client, path)})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    assert re.search(r'id="e-points_label" role="alert" >\s*&#39;points_label&#39; must not be '
+    assert re.search(r'id="e-points_label" role="alert" >\s*Must not be '
                      r'empty', html)
 
 

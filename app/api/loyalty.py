@@ -46,10 +46,7 @@ def get_rules(program_id: int):  # type: ignore[no-untyped-def]
 @operation("Change the rules", body=s.RulesUpdate, response=s.Rules)
 def update_rules(program_id: int, body: s.RulesUpdate) -> Answer:
     """Change a program's rules (cards are redrawn when mode, stamps or expiry change)."""
-    program = get_program(g.merchant, program_id)
-    updated, card_changed = rules.update_rules(program, body)
-    if card_changed:
-        design_changed(program)
+    updated = operations.change_rules(get_program(g.merchant, program_id), body)
     return rules.rules_json(updated), 200
 
 

@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         design,
         distribution,
         home,
+        loyalty,
         members,
         scanner,
         settings,
@@ -84,15 +85,23 @@ def committed(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def field_errors(exc: DomainError) -> dict[str, str]:
-    """{field: message} of a validation error, for showing next to each field."""
-    fields = (exc.details or {}).get("fields") or []
+    """{field: message in the reader's language} of a validation error, for showing next to
+    each field (the shared rules' messages translated; others as the error says them)."""
     out: dict[str, str] = {}
-    for item in fields:
-        name = str(item.get("field", "")).split(".")[0].split("[")[0]
-        out.setdefault(name or "_", item.get("message", exc.message))
+    for problem in getattr(exc, "problems", None) or []:
+        out.setdefault(_field_name(problem.field) or "_",
+                       i18n.rule_message(problem.template, problem.values))
+    for item in (exc.details or {}).get("fields") or []:
+        out.setdefault(_field_name(item.get("field", "")) or "_",
+                       i18n.translate(str(item.get("message", exc.message))))
     if not out:
-        out["_"] = exc.message
+        out["_"] = i18n.translate(exc.message)
     return out
+
+
+def _field_name(path: object) -> str:
+    """The form field of a problem's path (locations[0].latitude: locations)."""
+    return str(path).split(".")[0].split("[")[0]
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from flask import Response, abort, g, jsonify, redirect, request, url_for
@@ -83,20 +82,12 @@ def _context(program: Program, design: dict[str, Any], errors: dict[str, str] | 
     return {"program": program, "design": design, "card_langs": languages,
             "views": preview.views(program, design, languages),
             "checks": checks.design_checks(design, sources, present),
-            "errors": errors or {}, "image_tag": _image_tag(program),
+            "errors": errors or {}, "image_tag": drafts.image_tag(program),
             "form": {**design, **(form or {})},
             "card_languages": i18n.LANGUAGES, "translated": drafts.TRANSLATED,
             "barcodes": ("qr", "pdf417", "aztec", "code128"),
             "has_draft": bool(program.draft), "tr": lambda text, lang: i18n.translate(
                 text, lang, design.get("translations") or {})}
-
-
-def _image_tag(program: Program) -> str:
-    """A cache key of the images the preview shows (changes with each upload or publish)."""
-    images = (program.draft or {}).get("images") or {}
-    raw = f"{program.design_version}:" + ",".join(f"{k}{len(v)}{v[-16:]}"
-                                                  for k, v in sorted(images.items()))
-    return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
 @bp.get("/design/<int:program_id>")
@@ -162,7 +153,7 @@ def design_image(program_id: int, kind: str) -> BaseResponse:
         return page("designer.html", 422, **_context(
             program, drafts.current_design(program), {kind: exc.message}))
     if request.headers.get("X-Requested-With") == "fetch":
-        return jsonify({"errors": {}, "tag": _image_tag(program)})
+        return jsonify({"errors": {}, "tag": drafts.image_tag(program)})
     return redirect(url_for("dashboard.designer", program_id=program.id))
 
 

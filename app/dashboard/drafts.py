@@ -10,6 +10,7 @@ progress of that push is `progress(program)`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,14 @@ def source_size(program: Program, kind: str) -> tuple[int, int] | None:
         return None
     with Image.open(io.BytesIO(source)) as im:
         return im.size
+
+
+def image_tag(program: Program) -> str:
+    """A cache key of the images the preview shows (changes with each upload or publish)."""
+    draft_images = (program.draft or {}).get("images") or {}
+    raw = f"{program.design_version}:" + ",".join(f"{k}{len(v)}{v[-16:]}"
+                                                  for k, v in sorted(draft_images.items()))
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
 def discard(program: Program) -> None:

@@ -8,6 +8,8 @@ translated). The choice is kept in the session and, for a logged-in user, on the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import g, request, session
 
 from app.dashboard.catalog import CATALOG
@@ -33,3 +35,21 @@ def translate(message: str, lang: str | None = None, **values: object) -> str:
     lang = lang or g.get("lang") or "en"
     found = CATALOG.get(message, {}).get(lang, message) if lang != "en" else message
     return found.format(**values) if values else found
+
+
+WORDING = {
+    'must be a number written as a string such as "12.50".': 'Must be a number such as "12.50".',
+    "is required.": "This field is required.",
+    "A free_item reward has no 'value'.": "A free item has no value; leave it empty.",
+    "A amount_off reward needs a 'value'.": "Say how much the reward takes off.",
+    "A percent_off reward needs a 'value'.": "Say what percentage the reward takes off.",
+    "'value' of a percent_off reward is at most 100.": "A percentage is at most 100.",
+}
+"""How the dashboard words a shared rule's message where the API's wording (about JSON
+strings and field names) would puzzle a person at a form."""
+
+
+def rule_message(template: str, values: Mapping[str, object]) -> str:
+    """A shared validation rule's message as a sentence next to its field, translated."""
+    sentence = WORDING.get(template) or template[:1].upper() + template[1:]
+    return translate(sentence, **{key: str(value) for key, value in values.items()})

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.errors import NotFound, ValidationError
+from app.errors import NotFound
 from app.extensions import db
 from app.loyalty.cards import members_changed
 from app.loyalty.rules import plain
@@ -19,6 +19,7 @@ from app.loyalty.schemas import (
     check_reward_value,
 )
 from app.models import Cause, LedgerEntry, Member, Merchant, Program, Reward
+from app.validation import RuleError, rule_failure
 
 
 def create_reward(program: Program, request: RewardCreate) -> Reward:
@@ -35,8 +36,8 @@ def update_reward(reward: Reward, changes: RewardUpdate) -> Reward:
     data = changes.given()
     try:
         check_reward_value(data.get("kind", reward.kind), data.get("value", reward.value))
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
+    except RuleError as exc:
+        raise rule_failure(exc) from None
     for key, value in data.items():
         setattr(reward, key, value)
     members_changed(Member.program_id == reward.program_id)

@@ -9,12 +9,29 @@ from sqlalchemy import select
 
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.loyalty import bonuses, tiers
+from app.loyalty import bonuses, rules, tiers
 from app.loyalty.ledger import VOIDABLE, Posting, lock_member, post, replay
 from app.loyalty.rules import purchase_points, rules_of
-from app.loyalty.schemas import Adjust, Donate, Earn, Redeem, TransactionDetails, Void
-from app.models import Cause, LedgerEntry, Member, Merchant, Program, Reward
+from app.loyalty.schemas import (
+    Adjust,
+    Donate,
+    Earn,
+    Redeem,
+    RulesUpdate,
+    TransactionDetails,
+    Void,
+)
+from app.models import Cause, LedgerEntry, LoyaltyRules, Member, Merchant, Program, Reward
 from app.outbox import record
+from app.programs.operations import design_changed
+
+
+def change_rules(program: Program, changes: RulesUpdate) -> LoyaltyRules:
+    """Change a program's rules; every card is redrawn when mode, stamps or expiry change."""
+    updated, card_changed = rules.update_rules(program, changes)
+    if card_changed:
+        design_changed(program)
+    return updated
 
 
 def _details(request: TransactionDetails, key: str | None) -> dict[str, Any]:

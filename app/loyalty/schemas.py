@@ -17,6 +17,7 @@ from app.validation import (
     MAX_ID,
     OMIT,
     Input,
+    RuleError,
     integer,
     no_null_default,
     one_of,
@@ -167,11 +168,11 @@ _REWARD_VALUE_RULES = (
 def check_reward_value(kind: str, value: Decimal | None) -> None:
     """amount_off needs an amount, percent_off a percentage up to 100, free_item nothing."""
     if kind == "free_item" and value is not None:
-        raise ValueError("A free_item reward has no 'value'.")
+        raise RuleError("A free_item reward has no 'value'.", field="value")
     if kind in ("amount_off", "percent_off") and value is None:
-        raise ValueError(f"A {kind} reward needs a 'value'.")
+        raise RuleError(f"A {kind} reward needs a 'value'.", field="value")
     if kind == "percent_off" and value is not None and value > 100:
-        raise ValueError("'value' of a percent_off reward is at most 100.")
+        raise RuleError("'value' of a percent_off reward is at most 100.", field="value")
 
 
 class RewardUpdate(Input):

@@ -9,4 +9,13 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // Colour pickers beside a "#RRGGBB" text field (the designer's own form keeps its own).
+  document.querySelectorAll("input[type=color][data-color-for]").forEach(function (picker) {
+    if (picker.closest("#design-form")) { return; }
+    var text = document.getElementById(picker.dataset.colorFor);
+    picker.addEventListener("input", function () { text.value = picker.value.toUpperCase(); });
+    text.addEventListener("input", function () {
+      if (/^#[0-9A-Fa-f]{6}$/.test(text.value)) { picker.value = text.value.toLowerCase(); }
+    });
+  });
 })();
