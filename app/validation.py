@@ -362,8 +362,8 @@ def _problem(problem: Any) -> FieldProblem:
         return FieldProblem(name or error.field or "", error.template, error.values)
     if problem["type"] == "missing":
         return FieldProblem(name, "is required.", {})
-    return FieldProblem(name, "{message}", {"message": str(problem["msg"]).removeprefix(
-        "Value error, ")})
+    text = str(problem["msg"]).removeprefix("Value error, ")
+    return FieldProblem(name, "{text}", {"text": text[:1].upper() + text[1:]})
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
