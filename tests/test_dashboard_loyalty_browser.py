@@ -1,0 +1,87 @@
+"""The designer's tiers and rewards pages in a real headless Chromium: an owner adds a gold
+tier and a reward from the dashboard, with the keyboard, sees a refused value explained next
+to its field, and sees both on the card preview; the same pages on a phone-sized window.
+Screenshots in tests/artifacts/dashboard/."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from playwright.sync_api import Browser, expect
+
+from tests.dashboard_helpers import new_owner
+from tests.test_dashboard_browser import (  # noqa: F401  (fixtures)
+    DESKTOP,
+    PHONE,
+    api,
+    browser,
+    log_in,
+    served,
+    shot,
+)
+
+
+def test_an_owner_adds_a_tier_and_a_reward_and_sees_them_on_the_card(
+        served: tuple[Flask, str], browser: Browser, database: str) -> None:
+    app, base = served
+    key = new_owner(app)
+    status, program = api(base, key, "POST", "/programs",
+                          {"name": "Bean There Rewards", "template": "cafe"})
+    assert status == 201
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    log_in(page, base)
+    page.goto(f"{base}/design/{program['id']}")
+    page.get_by_role("link", name="Tiers", exact=True).click()
+    expect(page.get_by_role("heading", name="Add a tier")).to_be_visible()
+
+    page.get_by_label("Tier name").fill("Gold")
+    page.get_by_label("Threshold").fill("abc")
+    page.get_by_label("Threshold").press("Enter")  # the keyboard submits the form
+    expect(page.locator("#e-threshold")).to_have_text('Must be a number such as "12.50".')
+    expect(page.get_by_label("Threshold")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Threshold").fill("100")
+    page.get_by_label("Points multiplier").fill("1.5")
+    page.get_by_label("Perks").fill("Free upsize on every drink")
+    page.locator("#f-background_color").fill("#B8860B")
+    page.get_by_role("button", name="Add a tier").click()
+    expect(page.get_by_role("status")).to_contain_text("Added")
+    expect(page.locator("[data-items=tiers]")).to_contain_text("Gold")
+    google = page.locator('[data-preview="google"]')
+    expect(google).to_contain_text("Gold")  # the sample member (120 points) reaches it
+    expect(google).to_contain_text("Free upsize on every drink")
+    expect(google).to_have_attribute("style", re.compile("#B8860B", re.I))
+
+    page.get_by_role("link", name="Rewards", exact=True).click()
+    page.get_by_label("Reward name").fill("Free latte")
+    page.get_by_label("Kind").select_option("free_item")
+    page.get_by_label("Points cost").fill("100")
+    page.get_by_role("button", name="Add a reward").click()
+    expect(page.locator("[data-items=rewards]")).to_contain_text("Free latte")
+    expect(page.locator('[data-preview="apple-front"]')).to_contain_text("Free latte")
+    shot(page, "desktop-20-rewards", database, full=False)
+
+    page.get_by_role("link", name="Tiers", exact=True).click()
+    shot(page, "desktop-21-tiers", database, full=False)
+    page.get_by_role("link", name="Design", exact=True).click()
+    front = page.locator('[data-lang="en"] [data-preview="apple-front"]')
+    expect(front).to_contain_text("Gold")
+    expect(front).to_contain_text("Free latte")
+    status, listed = api(base, key, "GET", f"/programs/{program['id']}/tiers")
+    assert status == 200 and [t["name"] for t in listed["tiers"]] == ["Gold"]
+    context.close()
+
+    phone = browser.new_context(viewport=PHONE)
+    small = phone.new_page()
+    log_in(small, base)
+    small.goto(f"{base}/design/{program['id']}/rules")
+    small.get_by_label("Value of one point").fill("0.25")
+    small.get_by_role("button", name="Save the rules").click()
+    expect(small.get_by_role("status")).to_contain_text("Saved")
+    expect(small.get_by_label("Value of one point")).to_have_value("0.25")
+    small.goto(f"{base}/design/{program['id']}/tiers")
+    width = small.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width  # nothing wider than the phone
+    shot(small, "phone-20-tiers", database)
+    phone.close()
