@@ -1,15 +1,19 @@
 """The designer's tiers and rewards pages in a real headless Chromium: an owner adds a gold
 tier and a reward from the dashboard, with the keyboard, sees a refused value explained next
-to its field, and sees both on the card preview; the same pages on a phone-sized window.
-Screenshots in tests/artifacts/dashboard/."""
+to its field, and sees both on the card preview; the same pages on a phone-sized window;
+an uploaded strip shown cropped as the card will show it before it is saved. Screenshots
+in tests/artifacts/dashboard/."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask import Flask
+from PIL import Image
 from playwright.sync_api import Browser, expect
 
+from app.extensions import db
 from tests.dashboard_helpers import new_owner
 from tests.test_dashboard_browser import (  # noqa: F401  (fixtures)
     DESKTOP,
@@ -23,7 +27,7 @@ from tests.test_dashboard_browser import (  # noqa: F401  (fixtures)
 
 
 def test_an_owner_adds_a_tier_and_a_reward_and_sees_them_on_the_card(
-        served: tuple[Flask, str], browser: Browser, database: str) -> None:
+        served: tuple[Flask, str], browser: Browser, database: str) -> None:  # noqa: F811
     app, base = served
     key = new_owner(app)
     status, program = api(base, key, "POST", "/programs",
@@ -85,3 +89,37 @@ def test_an_owner_adds_a_tier_and_a_reward_and_sees_them_on_the_card(
     assert width <= PHONE["width"], width  # nothing wider than the phone
     shot(small, "phone-20-tiers", database)
     phone.close()
+
+
+def test_an_image_is_previewed_fitted_before_it_is_saved(
+        served: tuple[Flask, str], browser: Browser, database: str,  # noqa: F811
+        tmp_path: Path) -> None:
+    app, base = served
+    key = new_owner(app)
+    status, program = api(base, key, "POST", "/programs",
+                          {"name": "Bean There Rewards", "template": "cafe"})
+    assert status == 201
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (2250, 369), (30, 110, 80)).save(wide, "PNG")
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, base)
+    page.goto(f"{base}/design/{program['id']}")
+    thumb = page.locator("[data-thumb=strip]")
+    before = thumb.get_attribute("src")
+    page.get_by_label("Strip picture").set_input_files(str(wide))
+    check = page.locator("form[data-image-kind=strip] [data-image-check]")
+    expect(check).to_be_visible()
+    expect(check).to_contain_text("2250×369 pixels")
+    expect(check).to_contain_text("The left and right edges are cut off")
+    expect(page.get_by_role("button", name="Use this image")).to_be_focused()
+    check.scroll_into_view_if_needed()
+    shot(page, "desktop-22-strip-before-saving", database, full=False)
+    assert thumb.get_attribute("src") == before  # nothing saved yet
+    page.get_by_role("button", name="Use this image").click()
+    expect(check).to_be_hidden()
+    expect(thumb).not_to_have_attribute("src", before or "")
+    with app.app_context():
+        from app.models import Program
+
+        saved = db.session.get(Program, program["id"])
+        assert saved is not None and "strip" in (saved.draft or {}).get("images", {})

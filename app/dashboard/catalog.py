@@ -843,6 +843,31 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "Nyatakan berapa peratus potongan ganjaran ini."),
     "A percentage is at most 100.": ("เปอร์เซ็นต์ต้องไม่เกิน 100", "百分比最多為 100。",
                                      "Phần trăm tối đa là 100.", "Peratusan paling banyak 100."),
+    "Before saving: how the card shows it": (
+        "ก่อนบันทึก: บัตรจะแสดงภาพแบบนี้", "儲存前：卡片上的顯示效果", "Trước khi lưu: thẻ sẽ hiển thị như thế này",
+        "Sebelum menyimpan: begini kad menunjukkannya"),
+    "The chosen image, fitted as the card shows it": (
+        "ภาพที่เลือก จัดให้พอดีตามที่บัตรแสดง", "所選圖片，依卡片顯示方式調整", "Ảnh đã chọn, căn như thẻ hiển thị",
+        "Imej yang dipilih, dimuatkan seperti yang ditunjukkan kad"),
+    "It fits inside the logo area; nothing is cut off.": (
+        "ภาพพอดีในพื้นที่โลโก้ ไม่มีส่วนใดถูกตัด", "圖片完整放入標誌區域，不會被裁切。",
+        "Ảnh nằm gọn trong vùng logo; không phần nào bị cắt.",
+        "Ia muat di dalam ruang logo; tiada yang dipotong."),
+    "The left and right edges are cut off to fill the shape.": (
+        "ขอบซ้ายและขวาจะถูกตัดเพื่อให้เต็มกรอบ", "左右兩側會被裁切以填滿版面。",
+        "Hai cạnh trái và phải bị cắt để lấp đầy khung.",
+        "Tepi kiri dan kanan dipotong untuk memenuhi bentuk."),
+    "The top and bottom are cut off to fill the shape.": (
+        "ด้านบนและล่างจะถูกตัดเพื่อให้เต็มกรอบ", "上下兩端會被裁切以填滿版面。",
+        "Phần trên và dưới bị cắt để lấp đầy khung.",
+        "Bahagian atas dan bawah dipotong untuk memenuhi bentuk."),
+    "It has the right shape; nothing is cut off.": (
+        "สัดส่วนพอดี ไม่มีส่วนใดถูกตัด", "比例正確，不會被裁切。", "Ảnh đúng tỉ lệ; không phần nào bị cắt.",
+        "Bentuknya betul; tiada yang dipotong."),
+    "Chosen image: {width}×{height} pixels.": (
+        "ภาพที่เลือก: {width}×{height} พิกเซล", "所選圖片：{width}×{height} 像素。",
+        "Ảnh đã chọn: {width}×{height} điểm ảnh.", "Imej dipilih: {width}×{height} piksel."),
+    "Use this image": ("ใช้ภาพนี้", "使用此圖片", "Dùng ảnh này", "Guna imej ini"),
 }
 
 CATALOG: dict[str, dict[str, str]] = {

@@ -95,12 +95,51 @@
     next.focus();
   });
 
+  // An image is previewed before it is saved: fitted (logo) or cover-cropped around the
+  // centre (strip, icon) to the card's shape, as the server will process it.
+  var SHAPES = {logo: [160, 50], strip: [375, 123], icon: [29, 29]};
+
+  function describe(note, kind, width, height) {
+    var shape = SHAPES[kind];
+    var text = note.dataset.size.replace("{width}", width).replace("{height}", height) + " ";
+    var ratio = width / height, wanted = shape[0] / shape[1];
+    if (kind === "logo") { text += note.dataset.fit; }
+    else if (Math.abs(ratio - wanted) < 0.01) { text += note.dataset.exact; }
+    else { text += ratio > wanted ? note.dataset.sides : note.dataset.ends; }
+    note.textContent = text;
+  }
+
   document.querySelectorAll("form[data-image-kind]").forEach(function (imageForm) {
     var kind = imageForm.dataset.imageKind;
     var input = imageForm.querySelector("input[type=file]");
     var error = document.getElementById("e-" + kind);
+    var check = imageForm.querySelector("[data-image-check]");
+    var result = imageForm.querySelector("[data-image-result]");
+    var shown = null;
+
+    function close() {
+      check.hidden = true;
+      if (shown) { URL.revokeObjectURL(shown); shown = null; }
+    }
+
     input.addEventListener("change", function () {
+      close();
       if (!input.files.length) { return; }
+      shown = URL.createObjectURL(input.files[0]);
+      result.onload = function () {
+        describe(imageForm.querySelector("[data-image-note]"), kind, result.naturalWidth, result.naturalHeight);
+      };
+      result.src = shown;
+      error.hidden = true;
+      check.hidden = false;
+      imageForm.querySelector("[data-image-use]").focus();
+    });
+    imageForm.querySelector("[data-image-cancel]").addEventListener("click", function () {
+      close();
+      input.value = "";
+      input.focus();
+    });
+    imageForm.querySelector("[data-image-use]").addEventListener("click", function () {
       fetch(imageForm.action, {
         method: "POST", body: new FormData(imageForm), credentials: "same-origin",
         headers: {"X-CSRF-Token": token, "X-Requested-With": "fetch", "Accept": "application/json"}
@@ -110,6 +149,8 @@
         error.hidden = !message;
         imageForm.classList.toggle("has-error", !!message);
         if (!message) {
+          close();
+          input.value = "";
           var thumb = imageForm.querySelector("[data-thumb]");
           thumb.src = thumb.src.split("?")[0] + "?v=" + answer.tag;
           refresh();
