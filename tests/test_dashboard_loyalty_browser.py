@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from flask import Flask
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, expect
 
 from app.extensions import db
@@ -18,6 +18,7 @@ from tests.dashboard_helpers import new_owner
 from tests.test_dashboard_browser import (  # noqa: F401  (fixtures)
     DESKTOP,
     PHONE,
+    SHOTS,
     api,
     browser,
     log_in,
@@ -100,7 +101,12 @@ def test_an_image_is_previewed_fitted_before_it_is_saved(
                           {"name": "Bean There Rewards", "template": "cafe"})
     assert status == 201
     wide = tmp_path / "wide.png"
-    Image.new("RGB", (2250, 369), (30, 110, 80)).save(wide, "PNG")
+    picture = Image.new("RGB", (2250, 369), (22, 92, 64))
+    draw = ImageDraw.Draw(picture)
+    for x in range(0, 2250, 150):  # stripes, so the crop can be seen
+        draw.rectangle((x, 0, x + 60, 369), fill=(236, 200, 120))
+    draw.ellipse((950, 60, 1300, 310), fill=(250, 245, 235))
+    picture.save(wide, "PNG")
     page = browser.new_context(viewport=DESKTOP).new_page()
     log_in(page, base)
     page.goto(f"{base}/design/{program['id']}")
@@ -112,8 +118,18 @@ def test_an_image_is_previewed_fitted_before_it_is_saved(
     expect(check).to_contain_text("2250×369 pixels")
     expect(check).to_contain_text("The left and right edges are cut off")
     expect(page.get_by_role("button", name="Use this image")).to_be_focused()
-    check.scroll_into_view_if_needed()
-    shot(page, "desktop-22-strip-before-saving", database, full=False)
+    kept = page.locator("form[data-image-kind=strip] [data-crop-window]").bounding_box()
+    whole = page.locator("form[data-image-kind=strip] [data-image-whole]").bounding_box()
+    assert kept is not None and whole is not None
+    assert abs(kept["width"] - whole["width"] / 2) < 3  # 1125 of 2250 pixels wide are kept
+    assert abs(kept["x"] - (whole["x"] + whole["width"] / 4)) < 3  # around the centre
+    if database == "sqlite":  # the images card, below the sticky top bar
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        images = page.locator("section[aria-labelledby=s-images]")
+        images.evaluate("el => el.scrollIntoView({block: 'end'})")
+        area = images.bounding_box()
+        assert area is not None
+        page.screenshot(path=str(SHOTS / "desktop-22-strip-before-saving.png"), clip=area)
     assert thumb.get_attribute("src") == before  # nothing saved yet
     page.get_by_role("button", name="Use this image").click()
     expect(check).to_be_hidden()

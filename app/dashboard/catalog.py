@@ -868,6 +868,10 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "ภาพที่เลือก: {width}×{height} พิกเซล", "所選圖片：{width}×{height} 像素。",
         "Ảnh đã chọn: {width}×{height} điểm ảnh.", "Imej dipilih: {width}×{height} piksel."),
     "Use this image": ("ใช้ภาพนี้", "使用此圖片", "Dùng ảnh này", "Guna imej ini"),
+    "Your image: the dimmed parts are cut off": (
+        "ภาพของคุณ: ส่วนที่มืดลงจะถูกตัดออก", "您的圖片：變暗的部分會被裁掉", "Ảnh của bạn: phần bị làm tối sẽ bị cắt",
+        "Imej anda: bahagian yang dimalapkan akan dipotong"),
+    "On the card": ("บนบัตร", "卡片上", "Trên thẻ", "Pada kad"),
 }
 
 CATALOG: dict[str, dict[str, str]] = {

@@ -109,6 +109,18 @@
     note.textContent = text;
   }
 
+  // The part of the image a centre cover-crop keeps (as app/wallet/images.py crops it),
+  // in percent of the whole image.
+  function frameCrop(frame, kind, width, height) {
+    var shape = SHAPES[kind];
+    var factor = Math.max(shape[0] / width, shape[1] / height);
+    var keptW = Math.min(width, shape[0] / factor), keptH = Math.min(height, shape[1] / factor);
+    frame.style.left = (100 * (width - keptW) / 2 / width) + "%";
+    frame.style.top = (100 * (height - keptH) / 2 / height) + "%";
+    frame.style.width = (100 * keptW / width) + "%";
+    frame.style.height = (100 * keptH / height) + "%";
+  }
+
   document.querySelectorAll("form[data-image-kind]").forEach(function (imageForm) {
     var kind = imageForm.dataset.imageKind;
     var input = imageForm.querySelector("input[type=file]");
@@ -126,10 +138,17 @@
       close();
       if (!input.files.length) { return; }
       shown = URL.createObjectURL(input.files[0]);
+      var whole = imageForm.querySelector("[data-image-whole]");
       result.onload = function () {
         describe(imageForm.querySelector("[data-image-note]"), kind, result.naturalWidth, result.naturalHeight);
+        if (whole) {
+          // the whole image at most 375 wide and 160 high, keeping its shape
+          whole.parentNode.style.width = Math.min(375, 160 * result.naturalWidth / result.naturalHeight) + "px";
+          frameCrop(imageForm.querySelector("[data-crop-window]"), kind, result.naturalWidth, result.naturalHeight);
+        }
       };
       result.src = shown;
+      if (whole) { whole.src = shown; }
       error.hidden = true;
       check.hidden = false;
       imageForm.querySelector("[data-image-use]").focus();
