@@ -209,26 +209,66 @@ def test_field_errors_are_in_the_readers_language(app: Flask, client: FlaskClien
     assert 'aria-invalid="true"' in html
 
 
-def test_the_rule_messages_are_translated_in_every_language() -> None:
+def rule_failures() -> list[Any]:
+    """The RuleError of every way the shared field rules can refuse a value."""
+    from app.loyalty.schemas import check_reward_value
+    from app.validation import (
+        COLOR,
+        CURRENCY_CODE,
+        EMAIL_ADDRESS,
+        FLAG,
+        LATITUDE,
+        TIMEZONE,
+        RuleError,
+        decimal,
+        integer,
+        normalize_phone,
+        one_of,
+        text,
+    )
+
+    attempts: list[Any] = [
+        lambda: text(5).check(3), lambda: text(5).check("a\x00"), lambda: text(5).check(" "),
+        lambda: text(5).check("toolong"), lambda: COLOR.check("red"),
+        lambda: EMAIL_ADDRESS.check("nobody"), lambda: CURRENCY_CODE.check("baht"),
+        lambda: TIMEZONE.check(""), lambda: TIMEZONE.check("Mars/Olympus"),
+        lambda: one_of("a", "b").check("c"), lambda: decimal(Decimal(0), Decimal(9)).check("x"),
+        lambda: decimal(Decimal(0), Decimal(9)).check("1.234"),
+        lambda: decimal(Decimal(0), Decimal(9)).check("0"),
+        lambda: decimal(Decimal(0), Decimal(9), low_inclusive=True).check("10"),
+        lambda: integer(1, 5).check(9), lambda: FLAG.check("maybe"),
+        lambda: LATITUDE.check(91.0), lambda: normalize_phone(5),
+        lambda: normalize_phone("123", "TH"), lambda: normalize_phone("123"),
+        lambda: COLOR._run(None, None),  # type: ignore[arg-type]
+        lambda: check_reward_value("free_item", Decimal(1)),
+        lambda: check_reward_value("amount_off", None),
+        lambda: check_reward_value("percent_off", None),
+        lambda: check_reward_value("percent_off", Decimal(101))]
+    out = []
+    for attempt in attempts:
+        with pytest.raises(RuleError) as caught:
+            attempt()
+        out.append(caught.value)
+    return out
+
+
+def test_every_shared_rule_message_is_translated_in_five_languages() -> None:
     from app.dashboard.catalog import CATALOG
-    from app.dashboard.i18n import WORDING
+    from app.dashboard.i18n import WORDING, rule_message
 
-    templates = set(re.findall(r'RuleError\(\s*[f]?["\']((?:[^"\'\\]|\\.)+)["\']',
-                               _sources("app/validation.py", "app/loyalty/schemas.py")))
-    templates |= {"is required."}
-    sentences = {WORDING.get(t) or t[:1].upper() + t[1:] for t in templates
-                 if "{kind}" not in t}
-    missing = sorted(s for s in sentences if s not in CATALOG)
-    assert not missing, missing
-    assert len(sentences) >= 20
-
-
-def _sources(*paths: str) -> str:
-    """The text of some app modules, joined."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    return "\n".join((root / p).read_text(encoding="utf-8") for p in paths)
+    failures = rule_failures()
+    assert len({f.template for f in failures}) == len(failures)  # each a message of its own
+    for failure in failures:
+        sentence = WORDING.get(failure.template) or failure.template[:1].upper() + \
+            failure.template[1:]
+        assert sentence in CATALOG, sentence
+        with Flask(__name__).test_request_context():
+            english = rule_message(failure.template, failure.values, "en")
+            shown = {lang: rule_message(failure.template, failure.values, lang)
+                     for lang in ("th", "zh-Hant", "vi", "ms")}
+        assert english == sentence.format(**{k: str(v) for k, v in failure.values.items()})
+        assert all(text and text != english for text in shown.values()), (english, shown)
+    assert {"is required."} <= set(WORDING)  # a missing field, too
 
 
 def test_every_label_of_the_new_pages_is_translated() -> None:

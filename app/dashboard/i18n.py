@@ -49,7 +49,7 @@ WORDING = {
 strings and field names) would puzzle a person at a form."""
 
 
-def rule_message(template: str, values: Mapping[str, object]) -> str:
+def rule_message(template: str, values: Mapping[str, object], lang: str | None = None) -> str:
     """A shared validation rule's message as a sentence next to its field, translated."""
     sentence = WORDING.get(template) or template[:1].upper() + template[1:]
-    return translate(sentence, **{key: str(value) for key, value in values.items()})
+    return translate(sentence, lang, **{key: str(value) for key, value in values.items()})
