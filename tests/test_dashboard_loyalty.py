@@ -320,3 +320,21 @@ def test_another_merchants_tier_is_not_found(app: Flask, client: FlaskClient,
                           {"name": "Gold", "threshold": "1"}).get_json()
     assert client.get(f"{path}/tiers/{tier['id']}").status_code == 404
     assert send(client, f"{path}/tiers/{tier['id']}/remove", {}).status_code == 404
+
+
+def test_a_tier_members_hold_is_not_deleted_and_the_page_says_why(
+        app: Flask, client: FlaskClient) -> None:
+    path, key, program_id = designer(app, client)
+    api = Api(app.test_client(), key)
+    send(client, f"{path}/tiers", {"name": "Silver", "threshold": "10"})
+    member = api.post(f"/programs/{program_id}/members", {"email": "ann@example.test"})
+    earned = api.post(f"/members/{member.get_json()['id']}/earn", {"points": 20})
+    assert earned.status_code == 201 and earned.get_json()["member"]["tier"]["name"] == "Silver"
+    with app.app_context():
+        tier_id = db.session.scalars(select(Tier.id)).one()
+    post(client, "/language", {"lang": "vi", "next": "/"})
+    refused = send(client, f"{path}/tiers/{tier_id}/remove", {})
+    assert refused.status_code == 409
+    assert "Có thành viên đang giữ hạng này nên chưa thể xóa" in refused.get_data(True)
+    with app.app_context():
+        assert db.session.get(Tier, tier_id) is not None
