@@ -85,6 +85,7 @@ def test_an_owner_adds_a_tier_and_a_reward_and_sees_them_on_the_card(
     small.get_by_role("button", name="Save the rules").click()
     expect(small.get_by_role("status")).to_contain_text("Saved")
     expect(small.get_by_label("Value of one point")).to_have_value("0.25")
+    shot(small, "phone-21-rules", database, full=False)
     small.goto(f"{base}/design/{program['id']}/tiers")
     width = small.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width  # nothing wider than the phone

@@ -9,6 +9,13 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // On a narrow screen the designer's tabs scroll sideways: show the current one.
+  document.querySelectorAll(".design-tabs [aria-current=page]").forEach(function (tab) {
+    var bar = tab.parentNode;
+    if (tab.offsetLeft + tab.offsetWidth > bar.clientWidth) {
+      bar.scrollLeft = tab.offsetLeft - (bar.clientWidth - tab.offsetWidth) / 2;
+    }
+  });
   // Colour pickers beside a "#RRGGBB" text field (the designer's own form keeps its own).
   document.querySelectorAll("input[type=color][data-color-for]").forEach(function (picker) {
     if (picker.closest("#design-form")) { return; }
