@@ -16,6 +16,7 @@ from app.config import Settings, legacy_data_notice
 from app.errors import DomainError, register_error_handlers
 from app.extensions import db, migrate
 from app.startup import startup_lock
+from app.transactions import begin_reads_only_request
 from app.validation import storable
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
@@ -74,9 +75,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     with app.app_context():
-        _configure_sqlite(db.engine)
+        _configure_engine(db.engine)
     register_error_handlers(app)
     app.before_request(refuse_unstorable_query)
+    app.before_request(begin_reads_only_request)
     if settings.TRUSTED_PROXIES > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -157,7 +159,23 @@ def _engine_options(url: str) -> dict[str, Any]:
     """Engine options per database: SQLite waits for locks instead of failing at once."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    return {"pool_size": 10, "max_overflow": 20}  # idle connections pinged: _configure_engine
+
+
+def _configure_engine(engine: Any) -> None:
+    """Every database: writes in a `reads_only` view refused; PostgreSQL: idle pooled
+    connections tested before use; SQLite: see _configure_sqlite."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from app.transactions import configure_idle_ping, refuse_writes_in_reads_only
+
+    if not event.contains(Session, "before_flush", refuse_writes_in_reads_only):
+        event.listen(Session, "before_flush", refuse_writes_in_reads_only)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    else:
+        configure_idle_ping(engine)
 
 
 def _configure_sqlite(engine: Any) -> None:

@@ -12,6 +12,7 @@ from app.errors import ValidationError
 from app.members import operations as ops
 from app.members.schemas import Member, MemberCreate, MemberPage
 from app.programs.operations import get_program
+from app.transactions import reads_only
 from app.validation import MAX_ID, storable, whole_number
 
 
@@ -26,6 +27,7 @@ def enroll(program_id: int, body: MemberCreate) -> Answer:
 
 
 @bp.get("/members/<int:member_id>")
+@reads_only
 @operation("Show a member", response=Member)
 def show(member_id: int):  # type: ignore[no-untyped-def]
     """Show one member."""
@@ -33,6 +35,7 @@ def show(member_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/programs/<int:program_id>/members")
+@reads_only
 @operation("List and search a program's members", response=MemberPage, query=(
     {"name": "q", "in": "query", "required": False,
      "schema": {"type": "string", "maxLength": 320},

@@ -71,6 +71,13 @@ def next_expiry(member_id: int, zone: tzinfo = UTC) -> tuple[int, datetime] | No
         select(func.min(LedgerEntry.expires_at))
         .where(LedgerEntry.member_id == member_id, LedgerEntry.remaining > 0,
                LedgerEntry.expires_at.is_not(None)))
+    return expiring_on_first_day(member_id, zone, first)
+
+
+def expiring_on_first_day(member_id: int, zone: tzinfo,
+                          first: datetime | None) -> tuple[int, datetime] | None:
+    """next_expiry for a caller that read the first expiry already (the card's snapshot
+    does, in its own statement): one query, none when nothing expires."""
     if first is None:
         return None
     day = first.astimezone(zone).date() + timedelta(days=1)

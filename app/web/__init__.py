@@ -9,10 +9,11 @@ from flask import Blueprint, Response, current_app
 
 from app.errors import NotFound
 from app.extensions import db
-from app.members.operations import member_by_download_token
 from app.models import Program
+from app.transactions import reads_only
 from app.wallet.apple.issuer import PKPASS_MIMETYPE, PassIssuer
 from app.wallet.google.savelink import program_image
+from app.wallet.snapshot import snapshot_by_download_token
 
 bp = Blueprint("web", __name__)
 HOME_ICON = re.compile(r"^home-(192|512)\.png$")
@@ -25,16 +26,18 @@ def apple_issuer() -> PassIssuer:
 
 
 @bp.get("/cards/<token>/apple.pkpass")
+@reads_only
 def apple_pass(token: str) -> Response:
     """Download a member's signed Apple Wallet pass."""
-    member = member_by_download_token(token)
-    if member is None:
+    found = snapshot_by_download_token(token)
+    if found is None:
         raise NotFound("This card link is not valid.")
-    body = apple_issuer().pkpass(member)
+    snapshot, changed_at = found
+    body = apple_issuer().pkpass_of(snapshot)
     response = Response(body, mimetype=PKPASS_MIMETYPE)
     response.headers["Content-Disposition"] = 'attachment; filename="card.pkpass"'
     response.headers["Cache-Control"] = "no-store"
-    response.last_modified = member.pass_updated_at
+    response.last_modified = changed_at
     return response
 
 

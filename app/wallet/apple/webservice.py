@@ -21,6 +21,7 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.safejson import InvalidJSON, request_json
+from app.transactions import reads_only
 from app.wallet.apple import registrations as regs
 from app.wallet.apple.issuer import PKPASS_MIMETYPE, PassIssuer
 
@@ -86,6 +87,7 @@ def unregister(device: str, pass_type: str, serial: str) -> Response:
 
 
 @bp.get("/devices/<device>/registrations/<pass_type>")
+@reads_only
 def serials(device: str, pass_type: str) -> Response:
     """The serial numbers of the device's passes changed since the passesUpdatedSince tag."""
     if pass_type != issuer().identity.pass_type_id or not regs.LIBRARY_ID.match(device):
@@ -99,6 +101,7 @@ def serials(device: str, pass_type: str) -> Response:
 
 
 @bp.get("/passes/<pass_type>/<serial>")
+@reads_only
 def latest_pass(pass_type: str, serial: str) -> Response:
     """The latest version of a pass (304 when If-Modified-Since shows the device has it)."""
     member = _member(pass_type, serial)

@@ -1,0 +1,82 @@
+"""Rows of a subquery as one JSON array, in SQLite and PostgreSQL alike.
+
+`json_array_agg(json_row(a, b))` in a scalar subquery gives ``[[a, b], ...]`` (or NULL when
+there are no rows): a whole small collection comes back in its parent's row, so a read
+needs one statement (one round trip) instead of one per collection. `json_rows` turns the
+value into Python lists whichever database answered (PostgreSQL's driver parses JSON
+itself; SQLite's answers text). The order inside the array is not defined: sort after.
+SQLite writes a real into JSON with 15 significant digits, so a float column goes in as
+`exact_float(column)` (its shortest exact text) and comes out with float().
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import JSON, String
+
+
+class json_row(FunctionElement[Any]):  # noqa: N801  (reads as a SQL function)
+    """One row's values as a JSON array."""
+
+    type = JSON()
+    name = "json_row"
+    inherit_cache = True
+
+
+class json_array_agg(FunctionElement[Any]):  # noqa: N801
+    """The JSON arrays of every row, as one JSON array."""
+
+    type = JSON()
+    name = "json_array_agg"
+    inherit_cache = True
+
+
+@compiles(json_row, "sqlite")
+def _row_sqlite(element: json_row, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_row, "postgresql")
+def _row_postgresql(element: json_row, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_build_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array_agg, "sqlite")
+def _agg_sqlite(element: json_array_agg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array_agg, "postgresql")
+def _agg_postgresql(element: json_array_agg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_agg({compiler.process(element.clauses, **kw)})"
+
+
+class exact_float(FunctionElement[Any]):  # noqa: N801
+    """A float column as text that float() reads back to the very same value."""
+
+    type = String()
+    name = "exact_float"
+    inherit_cache = True
+
+
+@compiles(exact_float, "sqlite")
+def _float_sqlite(element: exact_float, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"printf('%!.17g', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(exact_float, "postgresql")
+def _float_postgresql(element: exact_float, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+def json_rows(value: Any) -> list[list[Any]]:
+    """The rows of a json_array_agg value (text or already parsed; NULL: no rows)."""
+    if value is None:
+        return []
+    rows = json.loads(value) if isinstance(value, str | bytes) else value
+    return [list(row) for row in rows]
