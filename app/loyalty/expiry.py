@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from app.extensions import db
 from app.loyalty.ledger import Posting, lock_member, post
@@ -51,17 +52,22 @@ def expiring_soon(member: Member, now: datetime | None = None) -> list[dict[str,
 def expiring(member: Member, until: datetime | None = None) -> list[dict[str, Any]]:
     """Open lots with an expiry (up to `until`), summed per expiry day in the program's time
     zone, soonest first."""
-    stmt = (select(LedgerEntry.expires_at, LedgerEntry.remaining)
-            .where(LedgerEntry.member_id == member.id, LedgerEntry.remaining > 0,
-                   LedgerEntry.expires_at.is_not(None)))
-    if until is not None:
-        stmt = stmt.where(LedgerEntry.expires_at <= until)
+    stmt, params = _open_lots(until is not None), {"member_id": member.id, "until": until}
     per_day: dict[str, int] = defaultdict(int)
     zone = member.program.zone
-    for expires_at, remaining in db.session.execute(stmt):
+    for expires_at, remaining in db.session.execute(stmt, params):
         if expires_at is not None:
             per_day[expires_at.astimezone(zone).date().isoformat()] += remaining
     return [{"points": p, "expires_at": d} for d, p in sorted(per_day.items())]
+
+
+@cache
+def _open_lots(bounded: bool) -> Select[datetime | None, int]:
+    """`expiring`'s statement (up to :until when bounded), built once."""
+    stmt = (select(LedgerEntry.expires_at, LedgerEntry.remaining)
+            .where(LedgerEntry.member_id == bindparam("member_id"), LedgerEntry.remaining > 0,
+                   LedgerEntry.expires_at.is_not(None)))
+    return stmt.where(LedgerEntry.expires_at <= bindparam("until")) if bounded else stmt
 
 
 def next_expiry(member_id: int, zone: tzinfo = UTC) -> tuple[int, datetime] | None:

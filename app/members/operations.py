@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -118,13 +119,22 @@ def _refuse_enrolled(program: Program, emails: list[str]) -> None:
 def get_member(merchant: Merchant, member_id: int, lock: bool = False) -> Member:
     """The merchant's member, or NotFound (also for another merchant's member); with
     `lock`, locked for a point transaction (as ledger.lock_member, in the same query)."""
-    stmt = (select(Member).join(Program)
-            .options(*standing_loads(contains_eager(Member.program)))
-            .where(Member.id == member_id, Program.merchant_id == merchant.id))
-    member = db.session.execute(locking(stmt) if lock else stmt).unique().scalar_one_or_none()
+    stmt = _merchant_member()
+    member = db.session.execute(locking(stmt) if lock else stmt,
+                                {"member_id": member_id, "merchant_id": merchant.id}
+                                ).unique().scalar_one_or_none()
     if member is None:
         raise NotFound(f"Member {member_id} not found.")
     return held_locked(member) if lock else member
+
+
+@cache
+def _merchant_member() -> Select[Member]:
+    """get_member's statement, built once (every API call on a member runs it)."""
+    return (select(Member).join(Program)
+            .options(*standing_loads(contains_eager(Member.program)))
+            .where(Member.id == bindparam("member_id"),
+                   Program.merchant_id == bindparam("merchant_id")))
 
 
 def void_card(member: Member) -> Member:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.extensions import db
@@ -59,7 +60,11 @@ class ApiKey(db.Model):  # type: ignore[name-defined,misc]
     @classmethod
     def find_active(cls, plain: str) -> ApiKey | None:
         """The active key row for a presented key, or None."""
-        return db.session.scalar(
-            select(cls).options(joinedload(cls.merchant))
-            .where(cls.key_hash == cls.hash_key(plain), cls.revoked_at.is_(None))
-        )
+        return db.session.scalar(_active_key(), {"key_hash": cls.hash_key(plain)})
+
+
+@cache
+def _active_key() -> Select[ApiKey]:
+    """find_active's statement, built once (every API request runs it)."""
+    return (select(ApiKey).options(joinedload(ApiKey.merchant))
+            .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))

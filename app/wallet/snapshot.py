@@ -195,7 +195,7 @@ def _card_statement() -> Select[Any]:
 def _load(statement: Select[Any], params: dict[str, Any]
           ) -> tuple[CardSnapshot, datetime] | None:
     """The snapshot of the one member the statement finds, and its pass's last change."""
-    row = db.session.connection().execute(statement, params).one_or_none()
+    row = db.session.execute(statement, params).one_or_none()
     if row is None:
         return None
     zone = zone_of(row.timezone)
