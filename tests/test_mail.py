@@ -135,6 +135,10 @@ def test_welcome_mail_over_smtp_every_link_works(make_app: Any, smtp: SmtpStandI
     plain, html = parts(message)
     assert "Hello Ann Lee," in plain and "Welcome to Bean There Rewards" in html
     client = app.test_client()
+    [logo] = re.findall(r'<img src="([^"]+)"', html)  # the merchant's logo, served by us
+    shown = client.get(urlsplit(logo).path)
+    assert logo.startswith(BASE_URL) and shown.status_code == 200
+    assert shown.mimetype == "image/png" and shown.data.startswith(b"\x89PNG")
     found = links(message)
     card = f"{BASE_URL}/cards/{card_token(member)}"
     unsubscribe = [link for link in found if "/mail/unsubscribe/" in link]

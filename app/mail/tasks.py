@@ -27,7 +27,7 @@ from sqlalchemy.orm import joinedload
 from app import jobs, leases
 from app.config import Settings
 from app.extensions import db
-from app.links import card_page_link, unsubscribe_link
+from app.links import card_page_link, image_link, unsubscribe_link
 from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
 from app.mail.message import Brand, Mail, build_message
 from app.mail.rows import insert_ignore
@@ -141,7 +141,9 @@ def compose(row: MailDelivery, member: Member, settings: Settings) -> Mail:
     lang = mail_language(member.language, program.language)
     brand = Brand(program=program.name,
                   sender_name=program.organization_name or merchant.name,
-                  background=program.background_color, foreground=program.foreground_color)
+                  background=program.background_color, foreground=program.foreground_color,
+                  logo_url=image_link(program.id, program.design_version, "logo@2x.png",
+                                      settings))
     host = host_of(settings)
     assert member.email is not None
     return Mail(kind=row.kind, language=lang, to=member.email, to_name=member.name,
