@@ -199,7 +199,7 @@ def roll_up(app: Flask) -> None:
             db.session.remove()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Seed, then time the charts and the page."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
@@ -208,7 +208,7 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--live", action="store_true",
                         help="no rollup sweep: every day read from the ledger")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     kind = "postgresql" if args.postgresql else "sqlite"
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         app = make_app(url, Path(tmp))

@@ -82,13 +82,13 @@ def measure(app: Flask, client: FlaskClient) -> None:
           f"{best(1, lambda: client.get('/members/export.csv').get_data()):8.1f} ms")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Seed, then time the pages."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--postgresql", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     kind = "postgresql" if args.postgresql else "sqlite"
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         app = make_app(url, Path(tmp))

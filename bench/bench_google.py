@@ -96,7 +96,9 @@ def _populate(app: Flask, google: Any, count: int) -> tuple[int, list[int]]:
     from app.models import GoogleClass, GoogleObject, Member, Merchant
     from app.models.member import new_serial, new_token
     from app.programs.operations import create_program
+    from app.programs.schemas import ProgramCreate
     from app.updates.google import body_hash
+    from app.validation import parse
     from app.wallet.content import card_content
     from app.wallet.google import mapping
     from app.wallet.google.savelink import art_tag, strip_art
@@ -108,7 +110,8 @@ def _populate(app: Flask, google: Any, count: int) -> tuple[int, list[int]]:
         merchant = Merchant(name="Bench", email="bench@example.test")
         db.session.add(merchant)
         db.session.commit()
-        program = create_program(merchant, {"name": "Bench", "template": "cafe"})
+        program = create_program(merchant, parse(ProgramCreate, {"name": "Bench",
+                                                                 "template": "cafe"}))
         db.session.execute(insert(Member), [
             {"program_id": program.id, "serial_number": new_serial(), "auth_token": new_token(),
              "download_token": new_token(), "email": f"m{i}@example.test", "points": i % 500}
@@ -142,12 +145,15 @@ def _design_change(app: Flask, google: Any, program_id: int) -> dict[str, float]
     from app.jobs import PASS_UPDATES, import_sweeps, run_sweep_now
     from app.models import Program
     from app.programs.operations import update_program
+    from app.programs.schemas import ProgramDesign
+    from app.validation import parse
 
     import_sweeps()
     before, throttled = len(google.calls()), google.throttled
     with app.app_context():
         started = time.perf_counter()
-        update_program(db.session.get(Program, program_id), {"background_color": "#224466"})
+        update_program(db.session.get(Program, program_id),
+                       parse(ProgramDesign, {"background_color": "#224466"}))
         while run_sweep_now(PASS_UPDATES):
             pass
         elapsed = time.perf_counter() - started
@@ -160,6 +166,7 @@ def _latency(app: Flask, google: Any, member_ids: list[int]) -> list[float]:
     from app.extensions import db
     from app.jobs import start_embedded_worker
     from app.models import Member
+    from app.updates.changes import touch_pass
 
     worker = start_embedded_worker(app)
     out = []
@@ -169,7 +176,7 @@ def _latency(app: Flask, google: Any, member_ids: list[int]) -> list[float]:
                 member = db.session.get(Member, member_id)
                 object_id = f"{ISSUER}.{member.serial_number}"
                 member.points += 7
-                member.touch_pass()
+                touch_pass(member)
                 started = time.perf_counter()
                 db.session.commit()
             out.append(_wait_patch(google, object_id, started))

@@ -139,7 +139,7 @@ def child_database(kind: str, tmp: Path) -> Any:
         yield url
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Parse arguments and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000")
@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--rows", type=int)
     parser.add_argument("--trace", action="store_true")
-    opts = parser.parse_args()
+    opts = parser.parse_args(argv)
     if opts.child:
         with tempfile.TemporaryDirectory() as tmp, child_database(opts.child, Path(tmp)) as url:
             print(json.dumps(one(url, opts.rows, Path(tmp), opts.trace)))

@@ -154,12 +154,15 @@ def _populate(app: Flask, tokens: list[str]) -> int:
     from app.models import AppleDevice, AppleRegistration, Member, Merchant
     from app.models.member import new_serial, new_token
     from app.programs.operations import create_program
+    from app.programs.schemas import ProgramCreate
+    from app.validation import parse
 
     with app.app_context():
         merchant = Merchant(name="Bench", email="bench@example.test")
         db.session.add(merchant)
         db.session.commit()
-        program = create_program(merchant, {"name": "Bench", "template": "cafe"})
+        program = create_program(merchant, parse(ProgramCreate, {"name": "Bench",
+                                                                 "template": "cafe"}))
         rows = [{"program_id": program.id, "serial_number": new_serial(),
                  "auth_token": new_token(), "download_token": new_token(),
                  "email": f"m{i}@example.test"} for i in range(len(tokens))]
@@ -181,12 +184,14 @@ def _fan_out(app: Flask, program_id: int, count: int, color: str) -> float:
     from app.jobs import PASS_UPDATES, import_sweeps, run_sweep_now
     from app.models import AppleRegistration, Member, Program
     from app.programs.operations import update_program
+    from app.programs.schemas import ProgramDesign
+    from app.validation import parse
 
     import_sweeps()
     with app.app_context():
         program = db.session.get(Program, program_id)
         started = time.perf_counter()
-        update_program(program, {"background_color": color})
+        update_program(program, parse(ProgramDesign, {"background_color": color}))
         for _ in range(50):
             if not run_sweep_now(PASS_UPDATES):
                 break

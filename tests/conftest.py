@@ -267,3 +267,19 @@ def apns_settings(apns: Any, apns_tls: dict[str, Path], **extra: Any) -> dict[st
     """App settings pointing pushes at the stand-in."""
     return {"APNS_URL": apns.url, "APNS_CA_FILE": str(apns_tls["ca"]), "APNS_TIMEOUT": 5.0,
             **extra}
+
+
+# --- Google stand-in ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def google() -> Iterator[Any]:
+    """The Google stand-in on loopback, enforcing Google's 20 requests per second (a test
+    module may override it with its own)."""
+    from tests.google_standin import Server
+
+    server = Server()
+    state = server.start()
+    state.rate_limit = 20
+    yield state
+    server.stop()

@@ -5,27 +5,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 
 from app.updates.google_pace import Pacer, reserve
 from app.wallet.google.client import GoogleClient, Outcome, classify
 from app.wallet.google.issuer import SCOPE
-from tests.google_standin import GoogleStandIn, Server, service_account_info
-
-
-@pytest.fixture
-def google() -> Iterator[GoogleStandIn]:
-    """The stand-in, enforcing Google's 20 requests per second."""
-    server = Server()
-    state = server.start()
-    state.rate_limit = 20
-    yield state
-    server.stop()
+from tests.google_standin import GoogleStandIn, service_account_info
 
 
 def test_reservations_are_consecutive(app: Flask) -> None:

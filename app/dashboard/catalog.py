@@ -109,6 +109,31 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
                                              "郵件存進資料夾，沒有寄給收件人",
                                              "Email được lưu vào thư mục, không gửi tới người nhận",
                                              "E-mel disimpan dalam folder, bukan dihantar"),
+    "No iPhone will accept the cards until a Pass Type ID certificate from Apple is configured ({setting}).": (
+        "iPhone จะไม่รับบัตรจนกว่าจะตั้งค่าใบรับรอง Pass Type ID จาก Apple ({setting})",
+        "在設定 Apple 核發的 Pass Type ID 憑證（{setting}）之前，iPhone 不會接受這些卡片。",
+        "iPhone sẽ không nhận thẻ cho đến khi chứng chỉ Pass Type ID của Apple được cấu hình ({setting}).",
+        "iPhone tidak akan menerima kad sehingga sijil Pass Type ID daripada Apple dikonfigurasi ({setting})."),
+    "The Pass Type ID certificate for {pass_type_id} expires on {date} (in {days} days): renew it in the Apple Developer portal before then, or cards can no longer be signed or updated.": (
+        "ใบรับรอง Pass Type ID ของ {pass_type_id} จะหมดอายุวันที่ {date} (อีก {days} วัน) โปรดต่ออายุใน Apple Developer portal ก่อนวันนั้น มิฉะนั้นจะลงนามและอัปเดตบัตรไม่ได้อีก",
+        "{pass_type_id} 的 Pass Type ID 憑證將於 {date} 到期（還有 {days} 天）：請在此之前到 Apple Developer 入口網站續期，否則將無法再簽署或更新卡片。",
+        "Chứng chỉ Pass Type ID cho {pass_type_id} hết hạn vào {date} (còn {days} ngày): hãy gia hạn trên cổng Apple Developer trước ngày đó, nếu không thẻ sẽ không thể được ký hoặc cập nhật nữa.",
+        "Sijil Pass Type ID untuk {pass_type_id} tamat pada {date} (dalam {days} hari): perbaharuinya di portal Apple Developer sebelum itu, atau kad tidak lagi boleh ditandatangani atau dikemas kini."),
+    "The Apple WWDR intermediate certificate expires on {date} (in {days} days): download its successor from {url} before then, or cards can no longer be signed or updated.": (
+        "ใบรับรองกลาง Apple WWDR จะหมดอายุวันที่ {date} (อีก {days} วัน) โปรดดาวน์โหลดใบรับรองฉบับใหม่จาก {url} ก่อนวันนั้น มิฉะนั้นจะลงนามและอัปเดตบัตรไม่ได้อีก",
+        "Apple WWDR 中繼憑證將於 {date} 到期（還有 {days} 天）：請在此之前從 {url} 下載新版憑證，否則將無法再簽署或更新卡片。",
+        "Chứng chỉ trung gian Apple WWDR hết hạn vào {date} (còn {days} ngày): hãy tải chứng chỉ thay thế từ {url} trước ngày đó, nếu không thẻ sẽ không thể được ký hoặc cập nhật nữa.",
+        "Sijil perantara Apple WWDR tamat pada {date} (dalam {days} hari): muat turun penggantinya dari {url} sebelum itu, atau kad tidak lagi boleh ditandatangani atau dikemas kini."),
+    "Android members cannot save the card to Google Wallet until {account_setting} and {issuer_setting} are set.": (
+        "สมาชิกที่ใช้ Android จะบันทึกบัตรลง Google Wallet ไม่ได้จนกว่าจะตั้งค่า {account_setting} และ {issuer_setting}",
+        "在設定 {account_setting} 與 {issuer_setting} 之前，Android 會員無法將卡片存入 Google Wallet。",
+        "Thành viên dùng Android không thể lưu thẻ vào Google Wallet cho đến khi {account_setting} và {issuer_setting} được thiết lập.",
+        "Ahli Android tidak boleh menyimpan kad ke Google Wallet sehingga {account_setting} dan {issuer_setting} ditetapkan."),
+    "Messages are written as files in the data folder; set {setting} to send them.": (
+        "ข้อความถูกบันทึกเป็นไฟล์ในโฟลเดอร์ข้อมูล ตั้งค่า {setting} เพื่อส่งถึงผู้รับจริง",
+        "郵件會以檔案形式寫入資料夾；設定 {setting} 才會真正寄出。",
+        "Thư được ghi thành tệp trong thư mục dữ liệu; hãy đặt {setting} để gửi đi.",
+        "Mesej ditulis sebagai fail dalam folder data; tetapkan {setting} untuk menghantarnya."),
     # designer
     "Start a new card from a template": ("เริ่มบัตรใหม่จากแม่แบบ", "從範本建立新卡片",
                                          "Tạo thẻ mới từ mẫu", "Mulakan kad baharu daripada templat"),

@@ -3,46 +3,70 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from flask import current_app
 
 from app.links import google_enabled
-from app.wallet.apple.certs import expiry_warning, is_development
+from app.wallet.apple.certs import WWDR_URL, expiring, is_development
+
+# The panel's sentences, in English; the catalog translates them. {names} are filled in.
+DEV_CERTIFICATE = ("No iPhone will accept the cards until a Pass Type ID certificate from "
+                   "Apple is configured ({setting}).")
+PASS_TYPE_EXPIRING = ("The Pass Type ID certificate for {pass_type_id} expires on {date} (in "
+                      "{days} days): renew it in the Apple Developer portal before then, or "
+                      "cards can no longer be signed or updated.")
+WWDR_EXPIRING = ("The Apple WWDR intermediate certificate expires on {date} (in {days} days): "
+                 "download its successor from {url} before then, or cards can no longer be "
+                 "signed or updated.")
+GOOGLE_OFF = ("Android members cannot save the card to Google Wallet until {account_setting} "
+              "and {issuer_setting} are set.")
+MAIL_FOLDER = ("Messages are written as files in the data folder; set {setting} to send "
+               "them.")
+DETAILS = (DEV_CERTIFICATE, PASS_TYPE_EXPIRING, WWDR_EXPIRING, GOOGLE_OFF, MAIL_FOLDER)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing to fix: a short title (translated), its detail and how bad it is."""
+    """One thing to fix: a short title, its detail (both English messages the page
+    translates; the detail's {names} filled from `values`) and how bad it is."""
 
     key: str
     title: str
     detail: str
     level: str  # "error" (cards do not work) or "warning"
+    values: Mapping[str, str] = field(default_factory=dict)
 
 
 def problems(now: dt.datetime | None = None) -> list[Problem]:
     """Every problem of this installation's wallet set-up, worst first."""
     settings = current_app.config["SETTINGS"]
-    identity = current_app.extensions["walletpass.apple"].identity
-    found: list[Problem] = []
-    if is_development(identity):
-        found.append(Problem("dev_certificate", "Development certificate in use",
-                             "No iPhone will accept the cards until a Pass Type ID "
-                             "certificate from Apple is configured (WALLETPASS_APPLE_CERT).",
-                             "error"))
-    else:
-        warning = expiry_warning(identity, now, days=30)
-        if warning:
-            found.append(Problem("apple_expiring", "Apple certificate expires soon",
-                                 warning + ".", "error"))
+    found = [p for p in (_apple(now),) if p is not None]
     if not google_enabled(settings):
-        found.append(Problem("google_off", "Google Wallet is not configured",
-                             "Android members cannot save the card to Google Wallet "
-                             "(WALLETPASS_GOOGLE_SERVICE_ACCOUNT_FILE and "
-                             "WALLETPASS_GOOGLE_ISSUER_ID).", "warning"))
+        found.append(Problem(
+            "google_off", "Google Wallet is not configured", GOOGLE_OFF, "warning",
+            {"account_setting": "WALLETPASS_GOOGLE_SERVICE_ACCOUNT_FILE",
+             "issuer_setting": "WALLETPASS_GOOGLE_ISSUER_ID"}))
     if current_app.extensions["walletpass.smtp"] is None:
-        found.append(Problem("mail_folder", "Mail goes to a folder, not to people",
-                             "Messages are written as files in the data folder; set "
-                             "WALLETPASS_SMTP_URL to send them.", "warning"))
+        found.append(Problem("mail_folder", "Mail goes to a folder, not to people", MAIL_FOLDER,
+                             "warning", {"setting": "WALLETPASS_SMTP_URL"}))
     return found
+
+
+def _apple(now: dt.datetime | None) -> Problem | None:
+    """The Apple signing identity's problem: a development chain, or a certificate that
+    expires within 30 days."""
+    identity = current_app.extensions["walletpass.apple"].identity
+    if is_development(identity):
+        return Problem("dev_certificate", "Development certificate in use", DEV_CERTIFICATE,
+                       "error", {"setting": "WALLETPASS_APPLE_CERT"})
+    soon = expiring(identity, now, days=30)
+    if soon is None:
+        return None
+    values = {"date": f"{soon.end:%Y-%m-%d}", "days": str(soon.days_left)}
+    if soon.which == "wwdr":
+        return Problem("apple_expiring", "Apple certificate expires soon", WWDR_EXPIRING,
+                       "error", {**values, "url": WWDR_URL})
+    return Problem("apple_expiring", "Apple certificate expires soon", PASS_TYPE_EXPIRING,
+                   "error", {**values, "pass_type_id": soon.pass_type_id})

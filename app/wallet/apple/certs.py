@@ -109,32 +109,51 @@ def _load_sources(
     return cert, key, [], f"certificate {cert_path}"
 
 
+WWDR_URL = "https://www.apple.com/certificateauthority/"
+"""Where Apple publishes the WWDR intermediate certificates."""
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """A certificate of the identity that expires soon: `which` is "pass_type_id" (the
+    merchant's certificate) or "wwdr" (Apple's intermediate)."""
+
+    which: str
+    pass_type_id: str
+    end: dt.datetime
+    days_left: int
+
+
+def expiring(
+    identity: SigningIdentity, now: dt.datetime | None = None, days: int = 30
+) -> Expiry | None:
+    """The first certificate of the identity that expires within `days`, else None."""
+    now = _utc(now)
+    limit = now + dt.timedelta(days=days)
+    for which, cert in (("pass_type_id", identity.certificate), ("wwdr", identity.wwdr)):
+        end = cert.not_valid_after_utc
+        if end <= limit:
+            return Expiry(which, identity.pass_type_id, end, max(0, (end - now).days))
+    return None
+
+
 def expiry_warning(
     identity: SigningIdentity, now: dt.datetime | None = None, days: int = 30
 ) -> str | None:
     """Return a warning if the certificate or the WWDR expires within `days`, else None."""
-    now = _utc(now)
-    limit = now + dt.timedelta(days=days)
-    for label, cert, advice in (
-        (
-            f"Pass Type ID certificate for {identity.pass_type_id}",
-            identity.certificate,
-            "renew it in the Apple Developer portal",
-        ),
-        (
-            "Apple WWDR intermediate certificate",
-            identity.wwdr,
-            "download its successor from https://www.apple.com/certificateauthority/",
-        ),
-    ):
-        end = cert.not_valid_after_utc
-        if end <= limit:
-            left = max(0, (end - now).days)
-            return (
-                f"{label} expires on {end:%Y-%m-%d} (in {left} days): {advice} before "
-                "then, or passes can no longer be signed or pushed"
-            )
-    return None
+    found = expiring(identity, now, days)
+    if found is None:
+        return None
+    if found.which == "wwdr":
+        label = "Apple WWDR intermediate certificate"
+        advice = f"download its successor from {WWDR_URL}"
+    else:
+        label = f"Pass Type ID certificate for {found.pass_type_id}"
+        advice = "renew it in the Apple Developer portal"
+    return (
+        f"{label} expires on {found.end:%Y-%m-%d} (in {found.days_left} days): {advice} before "
+        "then, or passes can no longer be signed or pushed"
+    )
 
 
 def _utc(now: dt.datetime | None) -> dt.datetime:
