@@ -85,6 +85,19 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "Draft": ("ฉบับร่าง", "草稿", "Bản nháp", "Draf"),
     "Design": ("ออกแบบ", "設計", "Thiết kế", "Reka"),
     "Analytics": ("สถิติ", "數據分析", "Phân tích", "Analitik"),
+    # analytics page
+    "Cards": ("บัตร", "會員卡", "Thẻ", "Kad"),
+    "From": ("ตั้งแต่", "起始日", "Từ ngày", "Dari"),
+    "To": ("ถึง", "結束日", "Đến ngày", "Hingga"),
+    "Show": ("แสดง", "顯示", "Xem", "Papar"),
+    "Key figures": ("ตัวเลขสำคัญ", "重點數據", "Số liệu chính", "Angka utama"),
+    "Set a value per point in the rules to see the liability in {currency}.": (
+        "กำหนดมูลค่าต่อคะแนนในกฎเพื่อดูภาระหนี้สินเป็น {currency}",
+        "請在規則中設定每點價值，以 {currency} 顯示負債。",
+        "Hãy đặt giá trị mỗi điểm trong quy tắc để xem khoản nợ bằng {currency}.",
+        "Tetapkan nilai setiap mata dalam peraturan untuk melihat liabiliti dalam {currency}."),
+    "Download CSV": ("ดาวน์โหลด CSV", "下載 CSV", "Tải CSV", "Muat turun CSV"),
+    "Data": ("ข้อมูล", "數據", "Dữ liệu", "Data"),
     "You have no card yet. Start from a template: it takes two minutes.": (
         "คุณยังไม่มีบัตร เริ่มจากแม่แบบ ใช้เวลาเพียงสองนาที", "您還沒有卡片。從範本開始，只要兩分鐘。",
         "Bạn chưa có thẻ nào. Hãy bắt đầu từ một mẫu: chỉ mất hai phút.",

@@ -60,14 +60,11 @@ RECENT_IMPORTS = 10
 
 
 def import_mails(job: MemberImport) -> dict[str, int]:
-    """The welcome mails of an import's members by status (pending, sent, failed, bounced,
-    suppressed): members the import enrolled in its program while it ran."""
+    """The welcome mails of the members this import enrolled, by status (pending, sent,
+    failed, bounced, suppressed)."""
     stmt = (select(MailDelivery.status, func.count()).join(Member)
-            .where(Member.program_id == job.program_id, Member.source == "import",
-                   Member.created_at >= job.created_at, MailDelivery.kind == "welcome")
+            .where(Member.import_id == job.id, MailDelivery.kind == "welcome")
             .group_by(MailDelivery.status))
-    if job.finished_at is not None:
-        stmt = stmt.where(Member.created_at <= job.finished_at)
     return {status: count for status, count in db.session.execute(stmt).all()}
 
 

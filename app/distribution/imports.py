@@ -350,7 +350,8 @@ def _import_chunk(import_id: int, batch: list[Record], records: Records) -> int 
     tally.skipped += len(wanted) - len(new)
     try:
         if new:
-            enroll_members(program, new, source="import", consents=consent)
+            enroll_members(program, new, source="import", consents=consent,
+                           import_id=job.id)
     except Conflict:  # enrolled meanwhile by another request: redo with a fresh look
         db.session.rollback()
         return None
