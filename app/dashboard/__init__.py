@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         scanner,
         settings,
         staff,
+        uploads,
     )
 
     security.configure_session(app)

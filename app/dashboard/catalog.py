@@ -574,11 +574,14 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "Rows done": ("แถวที่เสร็จแล้ว", "已處理列數", "Hàng đã xong", "Baris selesai"),
     "Rows with errors": ("แถวที่ผิดพลาด", "有錯誤的列", "Hàng có lỗi", "Baris dengan ralat"),
     "Skipped": ("ข้าม", "略過", "Bỏ qua", "Dilangkau"),
-    "This needs JavaScript; the API takes the same file without it.": (
-        "ส่วนนี้ต้องใช้ JavaScript; API รับไฟล์เดียวกันได้โดยไม่ต้องใช้",
-        "此功能需要 JavaScript；API 不需要也能接收同一個檔案。",
-        "Phần này cần JavaScript; API nhận cùng tệp mà không cần nó.",
-        "Ini memerlukan JavaScript; API menerima fail yang sama tanpanya."),
+    "Check again": ("ตรวจสอบอีกครั้ง", "再檢查一次", "Kiểm tra lại", "Semak semula"),
+    "This page refreshes itself until the import and its mails are done.": (
+        "หน้านี้จะรีเฟรชเองจนกว่าการนำเข้าและอีเมลจะเสร็จ", "此頁會自動重新整理，直到匯入與郵件完成。",
+        "Trang này tự làm mới cho đến khi việc nhập và gửi email hoàn tất.",
+        "Halaman ini menyegar semula sendiri sehingga import dan e-melnya selesai."),
+    "The import and its mails are done.": (
+        "การนำเข้าและอีเมลเสร็จแล้ว", "匯入與郵件已完成。", "Việc nhập và gửi email đã xong.",
+        "Import dan e-melnya telah selesai."),
     "Upload an e-mail list": ("อัปโหลดรายชื่ออีเมล", "上傳電子郵件名單", "Tải lên danh sách email",
                               "Muat naik senarai e-mel"),
     "Why these customers may be mailed": ("เหตุผลที่ส่งอีเมลถึงลูกค้าเหล่านี้ได้", "可寄信給這些顧客的依據",
