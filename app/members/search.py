@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Select, literal_column, or_, select, text
 
 from app.extensions import db
 from app.models import Member
@@ -119,7 +119,7 @@ def contains(query: str) -> ColumnElement[bool]:
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     if sqlite and len(query) >= MIN_INDEXED and _fts_ready():
         phrase = '"' + query.replace('"', '""') + '"'
-        ids = (select(literal_column("rowid")).select_from(text(FTS_TABLE))
+        ids: Select[Any] = (select(literal_column("rowid")).select_from(text(FTS_TABLE))
                .where(text(f"{FTS_TABLE} MATCH :phrase").bindparams(phrase=phrase)))
         return Member.id.in_(ids)
     pattern = _escaped(query)
