@@ -186,3 +186,33 @@ def test_each_import_counts_exactly_its_own_welcome_mails(app: Flask,
     with app.app_context():
         assert db.session.scalar(select(MailDelivery.status).join(Member).where(
             Member.email == "walkin@example.test")) == "sent"  # sent, but in no import
+
+
+def test_analytics_in_the_nav_for_owners_and_managers_only(app: Flask,
+                                                           client: FlaskClient) -> None:
+    from app.dashboard.accounts import add_membership, hash_password
+    from app.models import Merchant, User
+
+    new_owner(app)
+    log_in(client)
+    empty = client.get("/analytics")  # no card yet: said so, in the dashboard's frame
+    assert empty.status_code == 200 and "You have no card yet" in empty.get_data(True)
+    assert 'href="/analytics" aria-current="page"' in empty.get_data(True)
+    api = Api(app.test_client(), new_owner(app, "Second Shop", "second@example.test"))
+    with app.app_context():
+        merchant = db.session.scalars(select(Merchant).where(
+            Merchant.name == "Bean There")).one()
+        for email, role in (("boss@example.test", "manager"), ("till@example.test", "cashier")):
+            user = User(email=email, password_hash=hash_password("some password 1"))
+            db.session.add(user)
+            add_membership(user, merchant, role)
+        db.session.commit()
+    other = api.post("/programs", {"name": "Elsewhere", "template": "cafe"}).get_json()
+    manager, cashier = app.test_client(), app.test_client()
+    log_in(manager, "boss@example.test", "some password 1")
+    log_in(cashier, "till@example.test", "some password 1")
+    assert manager.get("/analytics").status_code == 200
+    assert manager.get(f"/analytics/programs/{other['id']}").status_code == 404
+    assert cashier.get("/analytics").status_code == 403
+    assert 'href="/analytics"' not in cashier.get("/").get_data(True)
+    assert 'href="/analytics"' in manager.get("/").get_data(True)
