@@ -448,8 +448,10 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "Limits against abuse": ("ขีดจำกัดป้องกันการใช้ในทางที่ผิด", "防濫用限制", "Giới hạn chống lạm dụng",
                              "Had terhadap penyalahgunaan"),
     "Members": ("สมาชิก", "會員", "Thành viên", "Ahli"),
-    "Name, e-mail or card code": ("ชื่อ อีเมล หรือรหัสบัตร", "姓名、電子郵件或卡號",
-                                  "Tên, email hoặc mã thẻ", "Nama, e-mel atau kod kad"),
+    "Any part of a name, e-mail or phone, or the card code": (
+        "ส่วนใดก็ได้ของชื่อ อีเมล หรือเบอร์โทร หรือรหัสบัตร", "姓名、電子郵件或電話的任一部分，或卡號",
+        "Một phần tên, email hoặc số điện thoại, hoặc mã thẻ",
+        "Mana-mana bahagian nama, e-mel atau telefon, atau kod kad"),
     "New customer": ("ลูกค้าใหม่", "新顧客", "Khách mới", "Pelanggan baharu"),
     "Newest": ("ใหม่ล่าสุด", "最新", "Mới nhất", "Terbaharu"),
     "Next customer": ("ลูกค้าคนถัดไป", "下一位顧客", "Khách tiếp theo", "Pelanggan seterusnya"),
