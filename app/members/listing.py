@@ -56,7 +56,7 @@ def _in_programs(program_ids: list[int]) -> ColumnElement[bool]:
 def _search(query: str) -> ColumnElement[bool]:
     """Members whose name, e-mail or phone contains the query (app.members.search), or whose
     serial starts with it."""
-    return search.contains(query) | _prefix(Member.serial_number, query.lower())
+    return search.contains(query, _prefix(Member.serial_number, query.lower()))
 
 
 def program_ids(merchant: Merchant, program_id: int | None = None) -> list[int]:

@@ -21,7 +21,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
 from app.extensions import db
 from app.models import Member
@@ -114,13 +123,17 @@ def _escaped(query: str) -> str:
     return f"%{body}%"
 
 
-def contains(query: str) -> ColumnElement[bool]:
-    """Members whose name, e-mail or phone contains the query (any case)."""
+def contains(query: str, also: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Members whose name, e-mail or phone contains the query (any case), or who meet
+    `also` (an indexed condition, such as the start of the serial)."""
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     if sqlite and len(query) >= MIN_INDEXED and _fts_ready():
         phrase = '"' + query.replace('"', '""') + '"'
-        ids: Select[Any] = (select(literal_column("rowid")).select_from(text(FTS_TABLE))
-               .where(text(f"{FTS_TABLE} MATCH :phrase").bindparams(phrase=phrase)))
-        return Member.id.in_(ids)
+        found: Select[Any] = (select(literal_column("rowid")).select_from(text(FTS_TABLE))
+                              .where(text(f"{FTS_TABLE} MATCH :phrase")
+                                     .bindparams(phrase=phrase)))
+        # the matches' ids drive the query (a few rows read, then sorted), not a walk of
+        # every member checking each against them
+        return Member.id.in_(union_all(found, select(Member.id).where(also)))
     pattern = _escaped(query)
-    return or_(*(getattr(Member, c).ilike(pattern, escape="\\") for c in COLUMNS))
+    return or_(*(getattr(Member, c).ilike(pattern, escape="\\") for c in COLUMNS), also)
