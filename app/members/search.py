@@ -110,11 +110,13 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return not (type_ == "index" and name == TRGM_INDEX)
 
 
-def _fts_ready() -> bool:
-    """Whether this SQLite database has the trigram table."""
-    return db.session.execute(text(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
-        {"n": FTS_TABLE}).first() is not None
+def _indexed() -> bool:
+    """Whether this database has the substring index (migration 0015 could make it)."""
+    found = {"sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n",
+             "postgresql": "SELECT 1 FROM pg_indexes WHERE indexname = :n"}
+    sql = found.get(db.session.get_bind().dialect.name)
+    name = FTS_TABLE if db.session.get_bind().dialect.name == "sqlite" else TRGM_INDEX
+    return sql is not None and db.session.execute(text(sql), {"n": name}).first() is not None
 
 
 def _escaped(query: str) -> str:
@@ -125,15 +127,19 @@ def _escaped(query: str) -> str:
 
 def contains(query: str, also: ColumnElement[bool]) -> ColumnElement[bool]:
     """Members whose name, e-mail or phone contains the query (any case), or who meet
-    `also` (an indexed condition, such as the start of the serial)."""
-    sqlite = db.session.get_bind().dialect.name == "sqlite"
-    if sqlite and len(query) >= MIN_INDEXED and _fts_ready():
-        phrase = '"' + query.replace('"', '""') + '"'
-        found: Select[Any] = (select(literal_column("rowid")).select_from(text(FTS_TABLE))
-                              .where(text(f"{FTS_TABLE} MATCH :phrase")
-                                     .bindparams(phrase=phrase)))
-        # the matches' ids drive the query (a few rows read, then sorted), not a walk of
-        # every member checking each against them
-        return Member.id.in_(union_all(found, select(Member.id).where(also)))
+    `also` (an indexed condition, such as the start of the serial).
+
+    With the index, the matches' ids drive the query (each found through the index, then
+    the page read by id), rather than a walk of every member testing each column."""
     pattern = _escaped(query)
-    return or_(*(getattr(Member, c).ilike(pattern, escape="\\") for c in COLUMNS), also)
+    if len(query) < MIN_INDEXED or not _indexed():
+        return or_(*(getattr(Member, c).ilike(pattern, escape="\\") for c in COLUMNS), also)
+    if db.session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + query.replace('"', '""') + '"'
+        found: list[Select[Any]] = [
+            select(literal_column("rowid")).select_from(text(FTS_TABLE))
+            .where(text(f"{FTS_TABLE} MATCH :phrase").bindparams(phrase=phrase))]
+    else:
+        found = [select(Member.id).where(getattr(Member, c).ilike(pattern, escape="\\"))
+                 for c in COLUMNS]
+    return Member.id.in_(union_all(*found, select(Member.id).where(also)))
