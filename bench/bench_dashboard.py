@@ -1,5 +1,5 @@
 """Dashboard page times (members list, searches, member page, scanner) with 100,000
-members and a million ledger entries.
+members and a million ledger entries (each member named, with an e-mail and a phone).
 
 Run ``python -m bench.bench_dashboard [--members N] [--entries N] [--postgresql]``.
 Seeds the data as bench_analytics does (bulk inserts), adds Apple registrations for a
@@ -39,6 +39,27 @@ def wallets(app: Flask, every: int = 10) -> None:
         db.session.commit()
 
 
+FIRST = ("Somchai", "Nguyen", "Tan", "Siti", "Ann", "Lek", "Minh", "Mei", "Ahmad", "Chen")
+LAST = ("Jaidee", "Van An", "Ling", "Aminah", "Lim", "Wong", "Tran", "Rahman", "Chua", "Ho")
+RARE = "Zebulon Quillfeather"
+"""The one member so named (in the middle of the list): a search that finds one row."""
+
+
+def names(app: Flask) -> None:
+    """Give every member a name, an e-mail and a phone (the searches' material)."""
+    with app.app_context():
+        ids = list(db.session.scalars(select(Member.id).order_by(Member.id)))
+        middle = ids[len(ids) // 2]
+        stmt = Member.__table__.update().where(Member.__table__.c.id == db.bindparam("mid"))
+        for start in range(0, len(ids), 5000):
+            db.session.execute(stmt, [
+                {"mid": i, "name": RARE if i == middle else
+                 f"{FIRST[i % len(FIRST)]} {LAST[(i // 10) % len(LAST)]}",
+                 "email": f"customer{i}@example.test", "phone": f"+668{i:08d}"}
+                for i in ids[start:start + 5000]])
+        db.session.commit()
+
+
 def owner_client(app: Flask) -> FlaskClient:
     """A test client logged in as the merchant's owner."""
     with app.app_context():
@@ -68,6 +89,12 @@ def measure(app: Flask, client: FlaskClient) -> None:
         "members, search serial": f"/members?q={serial}",
         "members, search name (none)": "/members?q=Zebedee",
         "members, search e-mail (none)": "/members?q=nobody%40example.test",
+        "members, search name start": "/members?q=Somchai",
+        "members, search name middle": "/members?q=chai%20Jai",
+        "members, search name middle, 1": "/members?q=quillfeather",
+        "members, search e-mail middle": f"/members?q=tomer{newest // 3}%40",
+        "members, search phone middle": f"/members?q={newest // 3:08d}",
+        "members, search 2 letters (none)": "/members?q=zq",
         "member page": f"/members/{middle.id}",
         "scanner": "/scan",
         "scanner, code typed": f"/scan?code={code}",
@@ -95,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         api_key(app)
         seed(app, args.members, args.entries, 365)
         wallets(app)
+        names(app)
         print(f"database: {kind}")
         measure(app, owner_client(app))
         with app.app_context():

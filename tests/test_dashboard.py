@@ -115,7 +115,7 @@ def test_an_invited_cashier_is_refused_the_designer_keys_and_staff(
     assert f'href="{analytics}"' in client.get("/").get_data(True)  # the owner's home links it
     assert client.get(analytics).status_code == 200
     assert cashier.get(analytics).status_code == 403
-    assert app.test_client().get(analytics).status_code == 401  # nobody signed in
+    assert app.test_client().get(analytics).status_code == 302  # nobody signed in: log in
 
 
 def test_a_manager_may_design_but_not_manage_staff_or_keys(app: Flask,

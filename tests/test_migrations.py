@@ -10,8 +10,11 @@ from app.extensions import db
 
 
 def test_migrated_schema_matches_models(app: Flask) -> None:
+    from app.members.search import include_name
+
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_name": include_name})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

@@ -1,8 +1,9 @@
 """Who may see a program's analytics: the one hook to replace.
 
-Every analytics route asks `require_analytics_access(program_id)` for the program, and
-nothing else decides access. Until the dashboard's login exists the check is the API's:
-``Authorization: Bearer <api key>`` of the merchant that owns the program.
+Every chart route (SVG, CSV) asks `require_analytics_access(program_id)` for the program,
+and nothing else decides access (the page itself is the dashboard's, behind its own login
+and roles). Without a dashboard the check is the API's: ``Authorization: Bearer <api key>``
+of the merchant that owns the program.
 
 The dashboard installs its own check once, in its set-up::
 

@@ -1,4 +1,5 @@
-"""The analytics page's texts in each card language (English is the fallback)."""
+"""The analytics charts' texts (titles, series, CSV headers) and the range errors in each card
+language (English is the fallback); the page's own texts are in the dashboard's catalog."""
 
 from __future__ import annotations
 
@@ -7,28 +8,10 @@ from typing import Any
 from app.wallet.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalize_language
 
 TEXTS: dict[str, dict[str, str]] = {
-    "analytics": {"en": "Analytics", "th": "การวิเคราะห์", "zh-Hant": "分析",
-                  "vi": "Phân tích", "ms": "Analitik"},
-    "from": {"en": "From", "th": "ตั้งแต่", "zh-Hant": "起始日", "vi": "Từ ngày",
-             "ms": "Dari"},
-    "to": {"en": "To", "th": "ถึง", "zh-Hant": "結束日", "vi": "Đến ngày", "ms": "Hingga"},
-    "show": {"en": "Show", "th": "แสดง", "zh-Hant": "顯示", "vi": "Xem", "ms": "Papar"},
-    "csv": {"en": "Download CSV", "th": "ดาวน์โหลด CSV", "zh-Hant": "下載 CSV",
-            "vi": "Tải CSV", "ms": "Muat turun CSV"},
-    "data": {"en": "Data", "th": "ข้อมูล", "zh-Hant": "數據", "vi": "Dữ liệu", "ms": "Data"},
     "day": {"en": "Day", "th": "วันที่", "zh-Hant": "日期", "vi": "Ngày", "ms": "Hari"},
     "no_data": {"en": "No data in this range", "th": "ไม่มีข้อมูลในช่วงนี้",
                 "zh-Hant": "此期間沒有資料", "vi": "Không có dữ liệu trong khoảng này",
                 "ms": "Tiada data dalam julat ini"},
-    "key_figures": {"en": "Key figures", "th": "ตัวเลขสำคัญ", "zh-Hant": "重點數據",
-                    "vi": "Số liệu chính", "ms": "Angka utama"},
-    "value_not_set": {
-        "en": "Set a value per point in the rules to see the liability in {currency}.",
-        "th": "กำหนดมูลค่าต่อคะแนนในกฎเพื่อดูภาระหนี้สินเป็น {currency}",
-        "zh-Hant": "請在規則中設定每點價值，以 {currency} 顯示負債。",
-        "vi": "Hãy đặt giá trị mỗi điểm trong quy tắc để xem khoản nợ bằng {currency}.",
-        "ms": "Tetapkan nilai setiap mata dalam peraturan untuk melihat liabiliti dalam "
-              "{currency}."},
     "bad_date": {"en": "Use a date such as 2026-01-31.",
                  "th": "ใช้วันที่ในรูปแบบ 2026-01-31", "zh-Hant": "請使用如 2026-01-31 的日期。",
                  "vi": "Hãy dùng ngày dạng 2026-01-31.",

@@ -1,10 +1,11 @@
-"""The analytics page of a program, each chart as SVG and each chart's data as CSV."""
+"""Each chart of a program's analytics as SVG and its data as CSV (the page that shows them
+all is the dashboard's, app/dashboard/analytics.py)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 
 from app.analytics.access import require_analytics_access
 from app.analytics.charts import CHARTS, Chart, Report, svg, to_csv
@@ -14,7 +15,7 @@ from app.errors import NotFound, ValidationError
 from app.models import Program
 from app.models.base import utcnow
 
-bp = Blueprint("analytics", __name__, url_prefix="/analytics", template_folder="templates")
+bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 DEFAULT_DAYS = 30
 
 
@@ -50,18 +51,6 @@ def parse_period(program: Program, first: str | None, last: str | None,
     return Period(program.zone, start, end), errors
 
 
-@bp.get("/programs/<int:program_id>")
-def page(program_id: int) -> tuple[str, int]:
-    """The analytics page: a date range, key figures, every chart and its data."""
-    report, errors = _report(program_id)
-    charts = [build(report) for build in CHARTS.values()]
-    no_data = report.t("no_data")
-    html = render_template("analytics/page.html", report=report, errors=errors,
-                           charts=[(c, svg(c, no_data)) for c in charts], t=report.t,
-                           query=_query(report))
-    return html, 400 if errors else 200
-
-
 def _chart(program_id: int, slug: str) -> tuple[Report, Chart]:
     """The report and the chart a download names (404 for an unknown chart)."""
     if slug not in CHARTS:
@@ -89,8 +78,3 @@ def chart_csv(program_id: int, slug: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "no-store"})
 
-
-def _query(report: Report) -> str:
-    """The query string that names this report's range and language."""
-    p = report.period
-    return f"from={p.first.isoformat()}&to={p.last.isoformat()}&lang={report.lang}"

@@ -24,6 +24,7 @@ bp = Blueprint("dashboard", __name__)
 def init_app(app: Flask) -> None:
     """Register the dashboard and its session settings."""
     from app.dashboard import (  # noqa: F401  (routes)
+        analytics,
         auth,
         design,
         distribution,
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
         scanner,
         settings,
         staff,
+        uploads,
     )
 
     security.configure_session(app)

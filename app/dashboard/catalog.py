@@ -85,6 +85,19 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "Draft": ("ฉบับร่าง", "草稿", "Bản nháp", "Draf"),
     "Design": ("ออกแบบ", "設計", "Thiết kế", "Reka"),
     "Analytics": ("สถิติ", "數據分析", "Phân tích", "Analitik"),
+    # analytics page
+    "Cards": ("บัตร", "會員卡", "Thẻ", "Kad"),
+    "From": ("ตั้งแต่", "起始日", "Từ ngày", "Dari"),
+    "To": ("ถึง", "結束日", "Đến ngày", "Hingga"),
+    "Show": ("แสดง", "顯示", "Xem", "Papar"),
+    "Key figures": ("ตัวเลขสำคัญ", "重點數據", "Số liệu chính", "Angka utama"),
+    "Set a value per point in the rules to see the liability in {currency}.": (
+        "กำหนดมูลค่าต่อคะแนนในกฎเพื่อดูภาระหนี้สินเป็น {currency}",
+        "請在規則中設定每點價值，以 {currency} 顯示負債。",
+        "Hãy đặt giá trị mỗi điểm trong quy tắc để xem khoản nợ bằng {currency}.",
+        "Tetapkan nilai setiap mata dalam peraturan untuk melihat liabiliti dalam {currency}."),
+    "Download CSV": ("ดาวน์โหลด CSV", "下載 CSV", "Tải CSV", "Muat turun CSV"),
+    "Data": ("ข้อมูล", "數據", "Dữ liệu", "Data"),
     "You have no card yet. Start from a template: it takes two minutes.": (
         "คุณยังไม่มีบัตร เริ่มจากแม่แบบ ใช้เวลาเพียงสองนาที", "您還沒有卡片。從範本開始，只要兩分鐘。",
         "Bạn chưa có thẻ nào. Hãy bắt đầu từ một mẫu: chỉ mất hai phút.",
@@ -460,8 +473,10 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "Limits against abuse": ("ขีดจำกัดป้องกันการใช้ในทางที่ผิด", "防濫用限制", "Giới hạn chống lạm dụng",
                              "Had terhadap penyalahgunaan"),
     "Members": ("สมาชิก", "會員", "Thành viên", "Ahli"),
-    "Name, e-mail or card code": ("ชื่อ อีเมล หรือรหัสบัตร", "姓名、電子郵件或卡號",
-                                  "Tên, email hoặc mã thẻ", "Nama, e-mel atau kod kad"),
+    "Any part of a name, e-mail or phone, or the card code": (
+        "ส่วนใดก็ได้ของชื่อ อีเมล หรือเบอร์โทร หรือรหัสบัตร", "姓名、電子郵件或電話的任一部分，或卡號",
+        "Một phần tên, email hoặc số điện thoại, hoặc mã thẻ",
+        "Mana-mana bahagian nama, e-mel atau telefon, atau kod kad"),
     "New customer": ("ลูกค้าใหม่", "新顧客", "Khách mới", "Pelanggan baharu"),
     "Newest": ("ใหม่ล่าสุด", "最新", "Mới nhất", "Terbaharu"),
     "Next customer": ("ลูกค้าคนถัดไป", "下一位顧客", "Khách tiếp theo", "Pelanggan seterusnya"),
@@ -586,11 +601,14 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "Rows done": ("แถวที่เสร็จแล้ว", "已處理列數", "Hàng đã xong", "Baris selesai"),
     "Rows with errors": ("แถวที่ผิดพลาด", "有錯誤的列", "Hàng có lỗi", "Baris dengan ralat"),
     "Skipped": ("ข้าม", "略過", "Bỏ qua", "Dilangkau"),
-    "This needs JavaScript; the API takes the same file without it.": (
-        "ส่วนนี้ต้องใช้ JavaScript; API รับไฟล์เดียวกันได้โดยไม่ต้องใช้",
-        "此功能需要 JavaScript；API 不需要也能接收同一個檔案。",
-        "Phần này cần JavaScript; API nhận cùng tệp mà không cần nó.",
-        "Ini memerlukan JavaScript; API menerima fail yang sama tanpanya."),
+    "Check again": ("ตรวจสอบอีกครั้ง", "再檢查一次", "Kiểm tra lại", "Semak semula"),
+    "This page refreshes itself until the import and its mails are done.": (
+        "หน้านี้จะรีเฟรชเองจนกว่าการนำเข้าและอีเมลจะเสร็จ", "此頁會自動重新整理，直到匯入與郵件完成。",
+        "Trang này tự làm mới cho đến khi việc nhập và gửi email hoàn tất.",
+        "Halaman ini menyegar semula sendiri sehingga import dan e-melnya selesai."),
+    "The import and its mails are done.": (
+        "การนำเข้าและอีเมลเสร็จแล้ว", "匯入與郵件已完成。", "Việc nhập và gửi email đã xong.",
+        "Import dan e-melnya telah selesai."),
     "Upload an e-mail list": ("อัปโหลดรายชื่ออีเมล", "上傳電子郵件名單", "Tải lên danh sách email",
                               "Muat naik senarai e-mel"),
     "Why these customers may be mailed": ("เหตุผลที่ส่งอีเมลถึงลูกค้าเหล่านี้ได้", "可寄信給這些顧客的依據",

@@ -26,13 +26,19 @@ from app.validation import MAX_ID, whole_number
 @security.role_required("manager")
 def distribution() -> BaseResponse:
     """Signup links and posters of every card of the merchant."""
+    return distribution_page()
+
+
+def distribution_page(status: int = 200, errors: dict[str, str] | None = None) -> BaseResponse:
+    """The distribution page (with the upload form's errors, if any)."""
     programs = list_programs(g.membership.merchant)
     cards = [{"program": p, "link": links.signup_link(p.id),
               "locations": [(loc, links.signup_link(p.id, loc.id))
                             for loc in list_locations(p)]} for p in programs]
-    return page("distribution.html", cards=cards, sizes=tuple(posters.SIZES_MM),
+    return page("distribution.html", status, cards=cards, sizes=tuple(posters.SIZES_MM),
                 formats=posters.FORMATS, programs=programs, fields=imports.FIELDS,
-                imports=recent_imports(g.membership.merchant), key=counter.new_key())
+                imports=recent_imports(g.membership.merchant), key=counter.new_key(),
+                errors=errors or {})
 
 
 @bp.get("/distribution/programs/<int:program_id>/poster.<fmt>")
@@ -60,14 +66,11 @@ RECENT_IMPORTS = 10
 
 
 def import_mails(job: MemberImport) -> dict[str, int]:
-    """The welcome mails of an import's members by status (pending, sent, failed, bounced,
-    suppressed): members the import enrolled in its program while it ran."""
+    """The welcome mails of the members this import enrolled, by status (pending, sent,
+    failed, bounced, suppressed)."""
     stmt = (select(MailDelivery.status, func.count()).join(Member)
-            .where(Member.program_id == job.program_id, Member.source == "import",
-                   Member.created_at >= job.created_at, MailDelivery.kind == "welcome")
+            .where(Member.import_id == job.id, MailDelivery.kind == "welcome")
             .group_by(MailDelivery.status))
-    if job.finished_at is not None:
-        stmt = stmt.where(Member.created_at <= job.finished_at)
     return {status: count for status, count in db.session.execute(stmt).all()}
 
 
@@ -79,7 +82,8 @@ def progress_json(job: MemberImport) -> dict[str, Any]:
 def recent_imports(merchant: Merchant) -> list[dict[str, Any]]:
     """The merchant's latest imports with their mail counts."""
     jobs = db.session.scalars(select(MemberImport).join(Program)
-                              .where(Program.merchant_id == merchant.id)
+                              .where(Program.merchant_id == merchant.id,
+                                     MemberImport.status != imports.CHECKED)
                               .order_by(MemberImport.id.desc()).limit(RECENT_IMPORTS))
     return [progress_json(job) for job in jobs]
 
@@ -98,15 +102,21 @@ def distribution_import() -> tuple[dict[str, Any], int]:
                           "fields": field_errors(exc) if exc.details else {}}}, exc.status
 
 
-def _upload() -> tuple[dict[str, Any], int]:
-    """The upload's work (see distribution_import)."""
+def spooled_upload() -> tuple[Program, csvread.Spooled]:
+    """The form's card and its uploaded file, spooled (close it when done)."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationError("Choose a CSV file.", details={"fields": [
             {"field": "file", "message": "Choose a CSV file."}]})
     program = get_program(g.membership.merchant,
                           whole_number(request.form.get("program"), "program", 0, 1, MAX_ID))
-    spooled = csvread.spool(upload.stream, current_app.config["SETTINGS"].IMPORT_MAX_BYTES)
+    return program, csvread.spool(upload.stream,
+                                  current_app.config["SETTINGS"].IMPORT_MAX_BYTES)
+
+
+def _upload() -> tuple[dict[str, Any], int]:
+    """The upload's work (see distribution_import)."""
+    program, spooled = spooled_upload()
     try:
         form = {**request.form.to_dict(), "file": spooled.sha256}
         checked = imports.check_upload(spooled, csvread.encoding_name(

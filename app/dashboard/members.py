@@ -35,7 +35,8 @@ EXPORT_COLUMNS = ("id", "name", "email", "serial", "program", "tier", "points", 
 @bp.get("/members")
 @security.login_required
 def members() -> BaseResponse:
-    """The member list: search by name, e-mail or serial; newest first, page by page."""
+    """The member list: search by any part of a name, e-mail or phone, or the start of the
+    serial; newest first, page by page."""
     query = request.args.get("q", "")[:320]
     program_id = whole_number(request.args.get("program"), "program", None, 1, MAX_ID)
     before = whole_number(request.args.get("before"), "before", None, 1, MAX_ID)

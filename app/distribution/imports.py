@@ -35,6 +35,8 @@ from app.safejson import loads
 from app.validation import parse
 
 SWEEP = "imports"
+CHECKED = "checked"
+"""An upload stored and checked, waiting to be started (not yet swept)."""
 """The sweep that processes stored uploads; woken when one is stored."""
 FIELDS = ("email", "name", "birthday", "phone", "external_id", "language")
 """Member fields a column can feed; a header named like one feeds it unless mapped."""
@@ -75,9 +77,9 @@ def _key(header: str) -> str:
     return header.strip().casefold()
 
 
-def resolve_columns(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
+def named_columns(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
     """Which header feeds which member field: mapped headers, else headers named like a
-    field; other headers are ignored. A file without an email column is refused."""
+    field; other headers are ignored (two feeding one field: refused)."""
     chosen: dict[str, str] = {}
     for name in header:
         target = mapping.get(_key(name)) or (_key(name) if _key(name) in FIELDS else None)
@@ -87,6 +89,12 @@ def resolve_columns(header: list[str], mapping: dict[str, str]) -> dict[str, str
             raise ValidationError(f"Two columns feed '{target}'; map only one of them.",
                                   code="invalid_mapping")
         chosen[name] = target
+    return chosen
+
+
+def resolve_columns(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """The columns used (named_columns); a file without an email column is refused."""
+    chosen = named_columns(header, mapping)
     if "email" not in chosen.values():
         shown = ", ".join(repr(h[:60]) for h in header[:20])
         raise ValidationError(
@@ -181,6 +189,13 @@ class Upload:
 
 def check_upload(spooled: Spooled, declared: str | None, mapping: dict[str, str]) -> Upload:
     """Decide the encoding, read the header and map its columns (clear 422s)."""
+    upload = read_header(spooled, declared)
+    upload.columns = resolve_columns(upload.header, mapping)
+    return upload
+
+
+def read_header(spooled: Spooled, declared: str | None) -> Upload:
+    """Decide the encoding and read the header (columns: the headers named like a field)."""
     encoding = spooled.sniffer.decide(declared)
     spooled.file.seek(0)
     records = Records(spooled.file, encoding)
@@ -189,15 +204,21 @@ def check_upload(spooled: Spooled, declared: str | None, mapping: dict[str, str]
         raise ValidationError("The file has no header row (e.g. email,name,phone).",
                               code="missing_header")
     header = [h.strip() for h in first.cells]
-    columns = resolve_columns(header, mapping)
+    columns = {h: _key(h) for h in header if _key(h) in FIELDS}
+    columns = {h: f for h, f in columns.items() if list(columns.values()).count(f) == 1}
     return Upload(spooled, encoding, header, columns, records.offset, records.lines)
 
 
 def preview(program: Program, upload: Upload) -> dict[str, Any]:
     """A dry run: what importing the file would do, creating nothing."""
+    return preview_records(program, upload.records(), upload.header, upload.columns)
+
+
+def preview_records(program: Program, records: Records, header: list[str],
+                    columns: dict[str, str]) -> dict[str, Any]:
+    """A dry run over these records with these columns."""
     tally, seen, valid = Tally(), set(), 0
-    records = upload.records()
-    positions = _positions(upload.header, upload.columns)
+    positions = _positions(header, columns)
     for batch in _batches(records, PREVIEW_BATCH):
         wanted = []
         for record in batch:
@@ -221,11 +242,20 @@ def preview(program: Program, upload: Upload) -> dict[str, Any]:
 
 def start_import(program: Program, upload: Upload, consent_basis: str) -> MemberImport:
     """Store the upload in the database and queue it for the imports sweep (flushes)."""
+    job = store_upload(program, upload, "running", consent_basis)
+    wake(db.session(), SWEEP)
+    return job
+
+
+def store_upload(program: Program, upload: Upload, status: str = CHECKED,
+                 consent_basis: str = "") -> MemberImport:
+    """Store the upload in the database (flushes); a `checked` one waits for `start_checked`
+    (the dashboard's form without JavaScript: check, map the columns, then start)."""
     job = MemberImport(program_id=program.id, consent_basis=consent_basis,
                        columns=upload.columns, encoding=upload.encoding,
                        size=upload.spooled.size, offset=upload.header_end,
                        lines=upload.header_lines, header=upload.header, errors=[],
-                       status="running")
+                       status=status)
     db.session.add(job)
     db.session.flush()
     upload.spooled.file.seek(0)
@@ -233,8 +263,29 @@ def start_import(program: Program, upload: Upload, consent_basis: str) -> Member
     while data := upload.spooled.file.read(CHUNK_BYTES):
         db.session.execute(insert(ImportChunk).values(import_id=job.id, seq=seq, data=data))
         seq += 1
-    wake(db.session(), SWEEP)
     return job
+
+
+def stored_records(job: MemberImport) -> Records:
+    """A stored import's data records, from where it stands."""
+    stream = io.BufferedReader(StoredFile(job.id, job.offset), CHUNK_BYTES // 8)
+    return Records(stream, job.encoding, job.offset, job.lines)
+
+
+def preview_stored(program: Program, job: MemberImport, columns: dict[str, str]
+                   ) -> dict[str, Any]:
+    """A dry run of a stored (checked) upload with these columns."""
+    return preview_records(program, stored_records(job), job.header or [], columns)
+
+
+def start_checked(job: MemberImport, columns: dict[str, str], consent_basis: str) -> None:
+    """Queue a checked upload with its columns and the consent basis (a second start of the
+    same upload does nothing)."""
+    if job.status != CHECKED:
+        return
+    job.columns, job.consent_basis = columns, consent_basis
+    job.status, job.created_at = "running", utcnow()
+    wake(db.session(), SWEEP)
 
 
 def get_import(merchant: Merchant, import_id: int) -> MemberImport:
@@ -309,8 +360,7 @@ def process(import_id: int, max_chunks: int | None = None) -> int:
         job = db.session.get(MemberImport, import_id, populate_existing=True)
         if job is None or job.status != "running":
             return handled
-        stream = io.BufferedReader(StoredFile(job.id, job.offset), CHUNK_BYTES // 8)
-        records = Records(stream, job.encoding, job.offset, job.lines)
+        records = stored_records(job)
         for batch in _batches(records, chunk_rows):
             outcome = _import_chunk(import_id, batch, records)
             if outcome is None:  # raced by an enrollment: redo from the committed offset
@@ -350,7 +400,8 @@ def _import_chunk(import_id: int, batch: list[Record], records: Records) -> int 
     tally.skipped += len(wanted) - len(new)
     try:
         if new:
-            enroll_members(program, new, source="import", consents=consent)
+            enroll_members(program, new, source="import", consents=consent,
+                           import_id=job.id)
     except Conflict:  # enrolled meanwhile by another request: redo with a fresh look
         db.session.rollback()
         return None

@@ -44,8 +44,8 @@ def enroll_member(program: Program, request: MemberCreate, *, source: str = "api
 
 
 def enroll_members(program: Program, requests: Sequence[MemberCreate], *, source: str = "api",
-                   location_id: int | None = None, consents: Sequence[Consent] = ()
-                   ) -> list[Member]:
+                   location_id: int | None = None, consents: Sequence[Consent] = (),
+                   import_id: int | None = None) -> list[Member]:
     """Enroll customers in a program, one or a chunk of an import at once (one INSERT of
     members for all); an email already enrolled, or given twice, is a conflict.
 
@@ -61,7 +61,8 @@ def enroll_members(program: Program, requests: Sequence[MemberCreate], *, source
     _refuse_enrolled(program, [d["email"] for d in given])
     members = _insert_members(program, [
         {**d, "program_id": program.id, "source": source, "location_id": location_id,
-         "referral_code": bonuses.new_referral_code()} for d in given])
+         "import_id": import_id, "referral_code": bonuses.new_referral_code()}
+        for d in given])
     if consents:
         db.session.execute(insert(ConsentRecord), [
             {"member_id": m.id, "purpose": c.purpose, "granted": c.granted, "text": c.text,

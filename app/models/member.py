@@ -79,6 +79,10 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     """The store location of the poster the member signed up from, if any."""
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False,
                                                     server_default=sa_false())
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member_imports.id", ondelete="SET NULL"), nullable=True, index=True)
+    """The e-mail list import that enrolled the member, if one did (its welcome mails are
+    counted by it)."""
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When staff voided the card (lost, abused): no more earning or redeeming, and its
     card page and pass download answer 404."""

@@ -26,7 +26,7 @@ class MemberImport(db.Model):  # type: ignore[name-defined,misc]
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"),
                                             index=True)
     status: Mapped[str] = mapped_column(String(16), default="running")
-    """running, done or failed."""
+    """checked (stored, waiting to be started from the dashboard), running, done or failed."""
     consent_basis: Mapped[str] = mapped_column(Text)
     """The merchant's statement of why these customers may be mailed (PDPA, Decree 13)."""
     columns: Mapped[dict[str, Any]] = mapped_column(JSON)
