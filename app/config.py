@@ -253,7 +253,7 @@ class Settings:
                          "streamed to disk and the database, never held in memory."},
     )
     IMPORT_CHUNK_ROWS: int = field(
-        default=500,
+        default=1000,
         metadata={"doc": "CSV rows an import enrolls per committed chunk (a crashed import "
                          "resumes after its last chunk)."},
     )

@@ -66,13 +66,13 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
         server.stop()
 
 
-def make_app(url: str, tmp: Path) -> Flask:
-    """The app on a migrated database."""
+def make_app(url: str, tmp: Path, **settings: Any) -> Flask:
+    """The app on a migrated database (with these settings too)."""
     from flask_migrate import upgrade
 
     app = create_app({"DATA_DIR": str(tmp / "data"), "DATABASE_URL": url,
                       "EMBEDDED_WORKER": False, "CELERY_BROKER_URL": "", "LOG_LEVEL": "WARNING",
-                      "SECRET_KEY": "bench"})
+                      "SECRET_KEY": "bench", **settings})
     with app.app_context():
         upgrade(revision="heads")
     return app

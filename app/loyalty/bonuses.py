@@ -38,13 +38,15 @@ def referrer_for(program: Program, code: str | None) -> Member | None:
     return referrer
 
 
-def on_enrolled(member: Member, referrer: Member | None) -> None:
-    """Give a new (flushed) member a referral code, link their referrer, and the welcome bonus."""
-    if member.referral_code is None:  # a bulk enrollment inserts it with the row
-        member.referral_code = new_referral_code()
-    member.referred_by_id = referrer.id if referrer else None
-    rules = member.program.rules  # not rules_of: no default rules object per member
-    bonus = rules.welcome_bonus if rules is not None else defaults()["welcome_bonus"]
+def welcome_bonus(program: Program) -> int:
+    """The points a new member of this program gets (0: none)."""
+    rules = program.rules  # not rules_of: no default rules object per enrollment
+    return int(rules.welcome_bonus if rules is not None else defaults()["welcome_bonus"])
+
+
+def on_enrolled(member: Member) -> None:
+    """Give a new (flushed) member the program's welcome bonus, if it has one."""
+    bonus = welcome_bonus(member.program)
     if bonus:
         post(member, Posting("bonus_welcome", bonus, source="system", reason="Welcome bonus"))
 

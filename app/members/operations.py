@@ -39,19 +39,26 @@ SOURCES = ("api", "link", "poster", "import", "dashboard")
 def enroll_member(program: Program, request: MemberCreate, *, source: str = "api",
                   location_id: int | None = None, consents: Sequence[Consent] = ()) -> Member:
     """Enroll a customer in a program; an email already enrolled is a conflict."""
-    return enroll_members(program, [request], source=source, location_id=location_id,
-                          consents=consents)[0]
+    member_id = enroll_members(program, [request], source=source, location_id=location_id,
+                               consents=consents)[0]
+    member = db.session.get(Member, member_id)
+    assert member is not None
+    return member
 
 
 def enroll_members(program: Program, requests: Sequence[MemberCreate], *, source: str = "api",
                    location_id: int | None = None, consents: Sequence[Consent] = (),
-                   import_id: int | None = None) -> list[Member]:
-    """Enroll customers in a program, one or a chunk of an import at once (one INSERT of
-    members for all); an email already enrolled, or given twice, is a conflict.
+                   import_id: int | None = None) -> list[int]:
+    """Enroll customers in a program, one or a chunk of an import at once, and return the
+    new members' ids in the order given; an email already enrolled, or given twice, is a
+    conflict.
 
-    The one place that decides what an enrollment creates (the member, their consent
-    records, the welcome and referral bonuses, the member.enrolled event, the wallet
-    objects), whether it comes from the API, a signup page, a poster or an import.
+    The one place that decides what an enrollment creates (the member with its referral
+    code and referrer, their consent records, the welcome bonus, the member.enrolled
+    event, the wallet objects), whether it comes from the API, a signup page, a poster or
+    an import. A chunk is a few statements whatever its size: one INSERT of members, one
+    of consent records, one of events; only members who get a welcome bonus are loaded
+    as objects (the ledger posts it).
     """
     if source not in SOURCES:
         raise ValueError(f"unknown enrollment source {source!r}")
@@ -59,28 +66,32 @@ def enroll_members(program: Program, requests: Sequence[MemberCreate], *, source
     given = [_member_data(r, marketing) for r in requests]
     referrers = [bonuses.referrer_for(program, d.pop("referral_code", None)) for d in given]
     _refuse_enrolled(program, [d["email"] for d in given])
-    members = _insert_members(program, [
+    now = utcnow()
+    ids = _insert_members(program, [
         {**d, "program_id": program.id, "source": source, "location_id": location_id,
-         "import_id": import_id, "referral_code": bonuses.new_referral_code()}
-        for d in given])
+         "import_id": import_id, "referral_code": bonuses.new_referral_code(),
+         "created_at": now, "referred_by_id": referrer.id if referrer else None}
+        for d, referrer in zip(given, referrers, strict=True)])
     if consents:
-        db.session.execute(insert(ConsentRecord), [
-            {"member_id": m.id, "purpose": c.purpose, "granted": c.granted, "text": c.text,
+        db.session.execute(insert(ConsentRecord.__table__), [
+            {"member_id": i, "purpose": c.purpose, "granted": c.granted, "text": c.text,
              "language": c.language, "source": source, "location_id": location_id,
-             "recorded_at": utcnow()} for m in members for c in consents])
-    for member, referrer in zip(members, referrers, strict=True):
-        bonuses.on_enrolled(member, referrer)
-    record_many(program.merchant_id, "member.enrolled", [(m.id, {
-        "member_id": m.id, "program_id": m.program_id, "email": m.email,
-        "external_id": m.external_id, "referred_by_id": m.referred_by_id,
-        "source": source, "location_id": location_id}) for m in members])
+             "recorded_at": now} for i in ids for c in consents])
+    if bonuses.welcome_bonus(program):
+        for member in _load_members(ids):
+            bonuses.on_enrolled(member)
+    record_many(program.merchant_id, "member.enrolled", [(i, {
+        "member_id": i, "program_id": program.id, "email": d["email"],
+        "external_id": d.get("external_id"), "referred_by_id": r.id if r else None,
+        "source": source, "location_id": location_id})
+        for i, d, r in zip(ids, given, referrers, strict=True)])
     wake(db.session(), PASS_UPDATES)  # the Google channel inserts the new members' objects
-    return members
+    return ids
 
 
-def _insert_members(program: Program, rows: list[dict[str, Any]]) -> list[Member]:
-    """Insert members in one executemany (a chunk of an import is one round trip) and load
-    them, in the order given; a taken email is a conflict."""
+def _insert_members(program: Program, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert members in one statement (a chunk of an import is one round trip) and return
+    their ids in the order given; a taken email is a conflict."""
     stmt = insert(Member.__table__)  # not the ORM entity: on SQLite it inserts row by row
     if db.session.get_bind().dialect.name == "sqlite":
         stmt = stmt.returning(Member.id)  # multi-row INSERTs: faster than executemany here
@@ -90,10 +101,17 @@ def _insert_members(program: Program, rows: list[dict[str, Any]]) -> list[Member
         email = rows[0]["email"] if len(rows) == 1 else "An email"
         raise Conflict(f"{email} is already a member of this program.",
                        code="already_enrolled") from None
-    loaded = {m.email: m for m in db.session.scalars(  # m.program: in the session already
-        select(Member).where(Member.program_id == program.id,
-                             Member.email.in_([row["email"] for row in rows])))}
-    return [loaded[row["email"]] for row in rows]
+    ids: dict[str | None, int] = {email: i for email, i in db.session.execute(
+        select(Member.email, Member.id).where(
+            Member.program_id == program.id,
+            Member.email.in_([row["email"] for row in rows])))}
+    return [ids[row["email"]] for row in rows]
+
+
+def _load_members(ids: list[int]) -> list[Member]:
+    """New members as objects, in the order given (their program is in the session)."""
+    loaded = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids)))}
+    return [loaded[i] for i in ids]
 
 
 def _member_data(request: MemberCreate, marketing: bool) -> dict[str, Any]:

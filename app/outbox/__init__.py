@@ -67,7 +67,8 @@ def record_many(merchant_id: int, event_type: str,
     if not events:
         return
     now = utcnow()
-    db.session.execute(insert(OutboxEvent), [
+    db.session.flush()  # events recorded one by one before these keep their order
+    db.session.execute(insert(OutboxEvent.__table__), [  # the table: no per-row ORM work
         {"merchant_id": merchant_id, "member_id": member_id, "event_type": event_type,
          "payload": payload, "created_at": now} for member_id, payload in events])
     wake(db.session(), SWEEP)
