@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,11 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert
+from flask.testing import FlaskClient
+from sqlalchemy import insert, select
 
 from app.analytics.charts import CHARTS, Report
 from app.analytics.rollups import roll_up_all
 from app.analytics.views import parse_period
+from app.dashboard.accounts import create_owner
 from app.extensions import db
 from app.models import (
     CardEvent,
@@ -37,6 +40,7 @@ from app.models import (
     LedgerEntry,
     LoyaltyRules,
     Member,
+    Merchant,
     Program,
     StoreLocation,
     Tier,
@@ -48,6 +52,9 @@ ZONE = "Asia/Bangkok"
 KINDS = [("earn", 70), ("redeem", 10), ("bonus_welcome", 3), ("donate", 4), ("adjust", 5),
          ("expire", 4), ("void", 4)]
 
+
+PASSWORD = "bench password 1"
+"""The owner's dashboard password (a throwaway database)."""
 
 def chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     """Rows in lists of CHUNK."""
@@ -163,10 +170,24 @@ def best(runs: int, work: Any) -> float:
     return min(times) * 1000
 
 
-def measure(app: Flask, key: str, pid: int, days: int) -> None:
-    """Print each chart's time and the page's for a range of `days` ending today."""
+def owner_client(app: Flask) -> FlaskClient:
+    """A test client logged in as the merchant's owner."""
+    with app.app_context():
+        merchant = db.session.scalars(select(Merchant)).one()
+        create_owner(merchant, "owner@example.test", PASSWORD)
+        db.session.commit()
     client = app.test_client()
-    headers = {"Authorization": f"Bearer {key}"}
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(True))
+    assert token
+    answer = client.post("/login", data={"csrf_token": token.group(1),
+                                         "email": "owner@example.test", "password": PASSWORD})
+    assert answer.status_code == 302, answer.status_code
+    return client
+
+
+def measure(app: Flask, client: FlaskClient, pid: int, days: int) -> None:
+    """Print each chart's time and the page's (as the owner, logged in to the dashboard)
+    for a range of `days` ending today."""
     with app.app_context():
         prog = db.session.get(Program, pid)
         assert prog is not None
@@ -181,7 +202,7 @@ def measure(app: Flask, key: str, pid: int, days: int) -> None:
     url = f"/analytics/programs/{pid}?from={first}&to={today.isoformat()}"
 
     def page() -> None:
-        resp = client.get(url, headers=headers)
+        resp = client.get(url)
         assert resp.status_code == 200, resp.status_code
 
     print(f"  {'whole page':<12} {best(3, page):8.1f} ms")
@@ -212,13 +233,14 @@ def main(argv: list[str] | None = None) -> None:
     kind = "postgresql" if args.postgresql else "sqlite"
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         app = make_app(url, Path(tmp))
-        key = api_key(app)
+        api_key(app)  # the merchant
         pid = seed(app, args.members, args.entries, args.days)
+        client = owner_client(app)
         print(f"database: {kind}")
         if not args.live:
             roll_up(app)
         for days in (30, args.days):
-            measure(app, key, pid, days)
+            measure(app, client, pid, days)
         with app.app_context():
             db.engine.dispose()
 

@@ -10,7 +10,6 @@ page's time through the Flask test client (best of 3) and the full CSV export's.
 from __future__ import annotations
 
 import argparse
-import re
 import tempfile
 from pathlib import Path
 
@@ -18,13 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, insert, select
 
-from app.dashboard.accounts import create_owner
 from app.extensions import db
-from app.models import AppleDevice, AppleRegistration, Member, Merchant
-from bench.bench_analytics import best, bulk, seed
+from app.models import AppleDevice, AppleRegistration, Member
+from bench.bench_analytics import best, bulk, owner_client, seed
 from bench.bench_earn import api_key, database, make_app
-
-PASSWORD = "bench password 1"
 
 
 def wallets(app: Flask, every: int = 10) -> None:
@@ -58,21 +54,6 @@ def names(app: Flask) -> None:
                  "email": f"customer{i}@example.test", "phone": f"+668{i:08d}"}
                 for i in ids[start:start + 5000]])
         db.session.commit()
-
-
-def owner_client(app: Flask) -> FlaskClient:
-    """A test client logged in as the merchant's owner."""
-    with app.app_context():
-        merchant = db.session.scalars(select(Merchant)).one()
-        create_owner(merchant, "owner@example.test", PASSWORD)
-        db.session.commit()
-    client = app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(True))
-    assert token
-    answer = client.post("/login", data={"csrf_token": token.group(1),
-                                         "email": "owner@example.test", "password": PASSWORD})
-    assert answer.status_code == 302, answer.status_code
-    return client
 
 
 def measure(app: Flask, client: FlaskClient) -> None:

@@ -109,12 +109,13 @@ def test_analytics_and_dashboard_benches_seed_and_measure(make_app: Any) -> None
     """bench_analytics and bench_dashboard: the bulk seed fits the models, the rollups run,
     and every timed chart and page answers (they assert it)."""
     app = make_app()
-    key = bench_earn.api_key(app)
+    bench_earn.api_key(app)  # the merchant
     program_id = bench_analytics.seed(app, members=30, entries=120, days=3)
     bench_analytics.roll_up(app)
-    bench_analytics.measure(app, key, program_id, 3)
+    client = bench_analytics.owner_client(app)
+    bench_analytics.measure(app, client, program_id, 3)
     bench_dashboard.wallets(app)
-    bench_dashboard.measure(app, bench_dashboard.owner_client(app))
+    bench_dashboard.measure(app, client)
 
 
 def test_earn_bench_rows_move_balances(make_app: Any) -> None:
@@ -136,10 +137,13 @@ def test_earn_bench_rows_move_balances(make_app: Any) -> None:
 def test_import_bench_imports_its_generated_list(make_app: Any, database_url: str,
                                                  tmp_path: Path) -> None:
     """bench_import: the generated CSV is uploaded through the API and imported by the sweep
-    (one() asserts every valid, distinct e-mail became a member)."""
+    (one() asserts every valid, distinct e-mail became a member), the welcome mails reach
+    its SMTP server, and the same file again creates and queues nothing."""
     make_app()  # the fixture's app empties the database afterwards
     try:
-        result = bench_import.one(database_url, 60, tmp_path, trace=False)
+        result = bench_import.one(database_url, 60, tmp_path, trace=False, mail=True)
     finally:
         logging.disable(logging.NOTSET)  # one() silences logging for the benchmark's process
     assert result["rows"] == 60 and result["created"] > 50
+    assert result["mails"] == result["created"]
+    assert result["again_created"] == 0 and result["again_queued"] == 0
