@@ -1,11 +1,14 @@
 """Requests per second through gunicorn, on SQLite and on PostgreSQL, against a bare route.
 
-Run ``python -m bench.bench_http [--duration S] [--connections C] [--members N]
-[--databases sqlite,postgresql] [--check]``. Needs ``wrk`` (``bash tests/setup_services.sh``).
+Run ``python -m bench.bench_http [--duration S] [--warmup W] [--rounds R] [--connections C]
+[--members N] [--databases sqlite,postgresql] [--check]``. Needs ``wrk``
+(``bash tests/setup_services.sh``).
 
 For each database the app (migrated; a merchant, a program of the cafe template, N members) runs
 under gunicorn as deployed (2 workers x 4 threads, ``gthread``) on 127.0.0.1, and ``wrk``
-drives C keep-alive connections for S seconds per row (after a one-second warm-up):
+drives C keep-alive connections for S seconds per row (after a warm-up of W seconds),
+in R rounds of the four rows; each printed figure is the median of the rounds, each ratio
+the median of the rounds' ratios to their own baselines (the machine's speed drifts):
 
 - ``bare route``: a Flask view returning a constant, added to the same app and server:
   the ceiling of gunicorn + Flask on this machine;
@@ -17,10 +20,11 @@ drives C keep-alive connections for S seconds per row (after a one-second warm-u
 - ``pass download``: ``GET /cards/{token}/apple.pkpass`` of a random member (a signed pass).
 
 The bare signing rate is RSA-2048 ``key.sign`` of the served pass's manifest.json, in this
-process, on one core. Printed ratios: member GETs against the bare route, pass downloads
-against bare signing x cores, and p99/p50 of each row. PostgreSQL is a throwaway server
-(tests/pg.py) with fsync off. wrk runs on the same cores as the server, as a till's
-traffic would not; its share is what a real client's network stack would cost.
+process, on one core, measured after each round. Printed ratios: member GETs against the
+bare route, pass downloads against bare signing x cores, and p99/p50 of each row.
+PostgreSQL is a throwaway server (tests/pg.py) with fsync off. wrk runs on the same cores
+as the server, as a till's traffic would not; its share is what a real client's network
+stack would cost.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -239,7 +244,7 @@ def wrk(base: str, script: str, connections: int, duration: float, tmp: Path) ->
 
 def measure_rows(base: str, data: Seed, url: str, args: argparse.Namespace,
                  tmp: Path) -> dict[str, Row]:
-    """The four rows against one running server (each after a one-second warm-up)."""
+    """The four rows against one running server (each after a warm-up of its own)."""
     auth = {"Authorization": f"Bearer {data.key}"}
     scripts: dict[str, Callable[[], str]] = {  # made per run: fresh Idempotency-Keys
         "bare route": lambda: lua_script([BARE_PATH]),
@@ -252,7 +257,7 @@ def measure_rows(base: str, data: Seed, url: str, args: argparse.Namespace,
     }
     rows = {}
     for name, script in scripts.items():
-        wrk(base, script(), args.connections, 1, tmp)
+        wrk(base, script(), args.connections, args.warmup, tmp)
         before = points_total(url) if name == "earn" else 0
         rows[name] = row = wrk(base, script(), args.connections, args.duration, tmp)
         if name == "earn":
@@ -286,29 +291,53 @@ def cores() -> int:
         os.cpu_count() or 1)
 
 
-def report(kind: str, rows: dict[str, Row], signing: float) -> list[str]:
-    """Print one database's rows; return the targets it misses."""
-    bare = rows["bare route"].rate
-    misses = []
-    for name, row in rows.items():
-        note = ""
+@dataclass
+class Round:
+    """One round: the four rows and the bare signing rate measured right after them."""
+
+    rows: dict[str, Row]
+    signing: float
+
+    def ratio(self, name: str) -> float | None:
+        """The row's ratio to its baseline (member GET, pass download), else None."""
         if name == "member GET":
-            ratio = row.rate / bare
-            note = f"= {ratio:.2f} x bare route"
-            if ratio < TARGETS["GET ratio"]:
-                misses.append(f"{kind} member GET {ratio:.2f} x bare route")
-        elif name == "pass download":
-            ratio = row.rate / (signing * cores())
-            note = f"= {ratio:.2f} x bare signing x {cores()} cores"
-            if ratio < TARGETS["download ratio"]:
-                misses.append(f"{kind} pass download {ratio:.2f} x signing x cores")
+            return self.rows[name].rate / self.rows["bare route"].rate
+        if name == "pass download":
+            return self.rows[name].rate / (self.signing * cores())
+        return None
+
+
+BASELINES = {"member GET": "bare route", "pass download": "bare signing x {cores} cores"}
+
+
+def report(kind: str, rounds: list[Round]) -> list[str]:
+    """Print one database's rows, the median of the rounds (each round's figures beside it
+    when there are several); return the targets the medians miss."""
+    misses = []
+    for name in rounds[0].rows:
+        row = Row(*(median([getattr(r.rows[name], f) for r in rounds])
+                    for f in ("rate", "p50", "p99", "requests", "errors")))
+        spread = median([r.rows[name].spread for r in rounds])
+        ratios = [r.ratio(name) for r in rounds]
+        note = ""
+        if name in BASELINES:
+            ratio = median([x for x in ratios if x is not None])
+            baseline = BASELINES[name].format(cores=cores())
+            note = f"= {ratio:.2f} x {baseline}"
+            if ratio < TARGETS["GET ratio" if name == "member GET" else "download ratio"]:
+                misses.append(f"{kind} {name} {ratio:.2f} x {baseline}")
         checked = name in ("member GET", "pass download") or (
             name == "earn" and kind == "postgresql")
-        if checked and row.spread >= TARGETS["p99/p50"]:
-            misses.append(f"{kind} {name} p99/p50 {row.spread:.1f}")
-        errors = f"  {row.errors} errors" if row.errors else ""
+        if checked and spread >= TARGETS["p99/p50"]:
+            misses.append(f"{kind} {name} p99/p50 {spread:.1f}")
+        errors = f"  {sum(r.rows[name].errors for r in rounds)} errors" if row.errors else ""
+        each = ""
+        if len(rounds) > 1:
+            each = "  rounds: " + ", ".join(
+                f"{r.rows[name].rate:.0f}/s" + (f" {x:.2f}x" if x is not None else "")
+                + f" {r.rows[name].spread:.1f}" for r, x in zip(rounds, ratios, strict=True))
         print(f"{kind:10s} {name:13s} {row.rate:7.0f}/s  p50 {row.p50:7.1f} ms  "
-              f"p99 {row.p99:7.1f} ms  p99/p50 {row.spread:4.1f}  {note}{errors}")
+              f"p99 {row.p99:7.1f} ms  p99/p50 {spread:4.1f}  {note}{errors}{each}")
     return misses
 
 
@@ -318,17 +347,19 @@ def run_database(kind: str, args: argparse.Namespace, signing: list[float]) -> l
         tmp = Path(tmpdir)
         app = make_app(url, tmp)
         data = seed(app, args.members)
-        if not signing:
-            signing.append(signing_rate(app, data.manifest))
-            print(f"bare RSA-2048 signing of the pass's manifest: {signing[0]:.0f}/s on one "
-                  f"core; {cores()} cores")
         from app.extensions import db
 
         with app.app_context():
             db.engine.dispose()
+        rounds = []
         with gunicorn(url, tmp / "data") as base:
-            rows = measure_rows(base, data, url, args, tmp)
-        return report(kind, rows, signing[0])
+            for _ in range(args.rounds):
+                rows = measure_rows(base, data, url, args, tmp)
+                rounds.append(Round(rows, signing_rate(app, data.manifest, 1000, 2)))
+        signing.extend(r.signing for r in rounds)
+        print(f"{kind}: bare RSA-2048 signing of the pass's manifest, one core, after each "
+              "round: " + ", ".join(f"{r.signing:.0f}/s" for r in rounds))
+        return report(kind, rounds)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -338,6 +369,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
     parser.add_argument("--members", type=int, default=200, help="members to spread load on")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="seconds of load before each row (pools, prepared statements)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the four rows; each figure is the rounds' median")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 when a target is missed")
     return parser.parse_args(argv)
@@ -350,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("wrk is not installed (bash tests/setup_services.sh).")
     print(f"gunicorn {WORKERS} workers x {THREADS} threads on 127.0.0.1; wrk, "
           f"{args.connections} keep-alive connections, {args.duration} s per row, "
-          f"{args.members} members")
+          f"{args.members} members, {args.rounds} rounds (figures: their median; ratios: "
+          "the median of each round's ratio to its own baseline)")
     signing: list[float] = []
     misses: list[str] = []
     for kind in [d.strip() for d in args.databases.split(",") if d.strip()]:
