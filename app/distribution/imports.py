@@ -35,9 +35,9 @@ from app.safejson import loads
 from app.validation import parse
 
 SWEEP = "imports"
+"""The sweep that processes stored uploads; woken when one is stored."""
 CHECKED = "checked"
 """An upload stored and checked, waiting to be started (not yet swept)."""
-"""The sweep that processes stored uploads; woken when one is stored."""
 FIELDS = ("email", "name", "birthday", "phone", "external_id", "language")
 """Member fields a column can feed; a header named like one feeds it unless mapped."""
 CHUNK_BYTES = 512 * 1024
