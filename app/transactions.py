@@ -78,7 +78,6 @@ def bookkeeping(*statements: Executable) -> None:
                 conn.execute(stmt)
 
 
-
 def reads_only(view: View) -> View:
     """Mark a view that only reads (its small writes go through `bookkeeping`): on
     PostgreSQL its statements run outside a transaction, saving BEGIN and ROLLBACK."""
