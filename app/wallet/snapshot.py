@@ -128,7 +128,8 @@ class CardSnapshot:
 def load_snapshot(member: Member) -> CardSnapshot:
     """Read what a member's card needs, once (one statement; two when points expire)."""
     found = _load(by_id(), {"member_id": member.id})
-    assert found is not None, "the member's row is gone"
+    if found is None:
+        raise LookupError(f"member {member.id} has no row (deleted meanwhile?)")
     return found[0]
 
 
