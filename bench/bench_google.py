@@ -93,20 +93,13 @@ def _create_app(settings: dict[str, Any]) -> Flask:
 def _populate(app: Flask, google: Any, count: int) -> tuple[int, list[int]]:
     """A program with `count` members whose class and objects are at Google, up to date."""
     from app.extensions import db
-    from app.models import GoogleClass, GoogleObject, Member, Merchant
+    from app.models import Member, Merchant
     from app.models.member import new_serial, new_token
     from app.programs.operations import create_program
     from app.programs.schemas import ProgramCreate
-    from app.updates.google import body_hash
     from app.validation import parse
-    from app.wallet.content import card_content
-    from app.wallet.google import mapping
-    from app.wallet.google.savelink import art_tag, strip_art
-    from app.wallet.snapshot import load_snapshot
 
     with app.app_context():
-        wallet = app.extensions["walletpass.google"]
-        base = app.config["SETTINGS"].BASE_URL
         merchant = Merchant(name="Bench", email="bench@example.test")
         db.session.add(merchant)
         db.session.commit()
@@ -116,27 +109,41 @@ def _populate(app: Flask, google: Any, count: int) -> tuple[int, list[int]]:
             {"program_id": program.id, "serial_number": new_serial(), "auth_token": new_token(),
              "download_token": new_token(), "email": f"m{i}@example.test", "points": i % 500}
             for i in range(count)])
-        names = {img.filename for img in program.images}
-        cls = mapping.loyalty_class(program, issuer_id=ISSUER, base_url=base,
-                                    image_names=names, callback_url=wallet.callback_url)
-        google.resources["loyaltyClass"][cls["id"]] = cls
-        db.session.add(GoogleClass(program_id=program.id, inserted=True,
-                                   delivered_design=program.design_version, attempts=0))
-        tag = art_tag(strip_art(program))
-        rows = []
-        for member in db.session.scalars(select(Member).order_by(Member.id)):
-            body = mapping.loyalty_object(program, card_content(load_snapshot(member)),
-                                          issuer_id=ISSUER, serial_number=member.serial_number,
-                                          base_url=base, art_tag=tag)
-            google.resources["loyaltyObject"][body["id"]] = body
-            rows.append({"member_id": member.id, "inserted": True,
-                         "delivered_version": member.pass_version,
-                         "body_hash": body_hash(body), "attempts": 0, "notified_at": [],
-                         "messages": [], "milestones": None})
-        db.session.execute(insert(GoogleObject), rows)
+        seed_delivered_google(app, google, program)
         db.session.commit()
         ids = list(db.session.scalars(select(Member.id).order_by(Member.id)))
         return int(program.id), ids
+
+
+def seed_delivered_google(app: Flask, google: Any, program: Any) -> None:
+    """The program's class and every member's object at the stand-in, recorded delivered."""
+    from app.extensions import db
+    from app.models import GoogleClass, GoogleObject, Member
+    from app.updates.google import body_hash
+    from app.wallet.content import card_content
+    from app.wallet.google import mapping
+    from app.wallet.google.savelink import art_tag, strip_art
+    from app.wallet.snapshot import load_snapshot
+
+    wallet = app.extensions["walletpass.google"]
+    base = app.config["SETTINGS"].BASE_URL
+    names = {img.filename for img in program.images}
+    cls = mapping.loyalty_class(program, issuer_id=ISSUER, base_url=base, image_names=names,
+                                callback_url=wallet.callback_url)
+    google.resources["loyaltyClass"][cls["id"]] = cls
+    db.session.add(GoogleClass(program_id=program.id, inserted=True,
+                               delivered_design=program.design_version, attempts=0))
+    tag = art_tag(strip_art(program))
+    rows = []
+    for member in db.session.scalars(select(Member).order_by(Member.id)):
+        body = mapping.loyalty_object(program, card_content(load_snapshot(member)),
+                                      issuer_id=ISSUER, serial_number=member.serial_number,
+                                      base_url=base, art_tag=tag)
+        google.resources["loyaltyObject"][body["id"]] = body
+        rows.append({"member_id": member.id, "inserted": True,
+                     "delivered_version": member.pass_version, "body_hash": body_hash(body),
+                     "attempts": 0, "notified_at": [], "messages": [], "milestones": None})
+    db.session.execute(insert(GoogleObject), rows)
 
 
 def _design_change(app: Flask, google: Any, program_id: int) -> dict[str, float]:

@@ -34,6 +34,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import insert, select
 
+from bench.bench_google import seed_delivered_google
+
 ISSUER = "3388000000012345678"
 
 
@@ -132,40 +134,9 @@ def _populate(app: Flask, google: Any, tokens: list[str]) -> int:
         db.session.execute(insert(AppleRegistration), [
             {"device_id": d, "member_id": m, "pushed_version": 1, "fetched_version": 1,
              "attempts": 0} for d, m in zip(device_ids, member_ids, strict=True)])
-        _seed_google(app, google, program)
+        seed_delivered_google(app, google, program)
         db.session.commit()
         return int(program.id)
-
-
-def _seed_google(app: Flask, google: Any, program: Any) -> None:
-    """The program's class and every member's object at the stand-in, recorded delivered."""
-    from app.extensions import db
-    from app.models import GoogleClass, GoogleObject, Member
-    from app.updates.google import body_hash
-    from app.wallet.content import card_content
-    from app.wallet.google import mapping
-    from app.wallet.google.savelink import art_tag, strip_art
-    from app.wallet.snapshot import load_snapshot
-
-    wallet = app.extensions["walletpass.google"]
-    base = app.config["SETTINGS"].BASE_URL
-    names = {img.filename for img in program.images}
-    cls = mapping.loyalty_class(program, issuer_id=ISSUER, base_url=base, image_names=names,
-                                callback_url=wallet.callback_url)
-    google.resources["loyaltyClass"][cls["id"]] = cls
-    db.session.add(GoogleClass(program_id=program.id, inserted=True,
-                               delivered_design=program.design_version, attempts=0))
-    tag = art_tag(strip_art(program))
-    rows = []
-    for member in db.session.scalars(select(Member).order_by(Member.id)):
-        body = mapping.loyalty_object(program, card_content(load_snapshot(member)),
-                                      issuer_id=ISSUER, serial_number=member.serial_number,
-                                      base_url=base, art_tag=tag)
-        google.resources["loyaltyObject"][body["id"]] = body
-        rows.append({"member_id": member.id, "inserted": True,
-                     "delivered_version": member.pass_version, "body_hash": body_hash(body),
-                     "attempts": 0, "notified_at": [], "messages": [], "milestones": None})
-    db.session.execute(insert(GoogleObject), rows)
 
 
 def _update(program: Any, color: str) -> None:
