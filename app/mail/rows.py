@@ -13,12 +13,15 @@ from app.extensions import db
 def insert_ignore(model: Any, rows: Sequence[dict[str, Any]]) -> int:
     """Insert rows, skipping those a unique constraint already holds; returns how many went in.
 
-    Two workers that add the same row at once both succeed and only one row exists.
+    Two workers that add the same row at once both succeed and only one row exists. The rows
+    go as parameters of one cached statement (SQLAlchemy batches them into multi-row
+    INSERTs), not as a statement of their own each time: a 1,000-row VALUES list compiled
+    and planned afresh took half a second on PostgreSQL.
     """
     if not rows:
         return 0
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    key = list(model.__table__.primary_key.columns)
-    statement = insert(model).values(list(rows)).on_conflict_do_nothing().returning(*key)
-    return len(db.session.execute(statement).all())  # rowcount is not reliable here
+    table = model.__table__
+    statement = insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return len(db.session.execute(statement, list(rows)).all())  # rowcount is not reliable
