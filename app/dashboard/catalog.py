@@ -915,6 +915,45 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "ภาพของคุณ: ส่วนที่มืดลงจะถูกตัดออก", "您的圖片：變暗的部分會被裁掉", "Ảnh của bạn: phần bị làm tối sẽ bị cắt",
         "Imej anda: bahagian yang dimalapkan akan dipotong"),
     "On the card": ("บนบัตร", "卡片上", "Trên thẻ", "Pada kad"),
+    # the counter's messages (members.action_message, i18n.WORDING)
+    "Write the amount with a dot, like 12.50.": (
+        "เขียนจำนวนเงินโดยใช้จุด เช่น 12.50", "金額請用小數點書寫，例如 12.50。",
+        "Viết số tiền bằng dấu chấm, ví dụ 12.50.", "Tulis jumlah dengan titik, contohnya 12.50."),
+    "Type an amount or a number of points.": (
+        "ใส่จำนวนเงินหรือจำนวนแต้ม", "請輸入金額或點數。", "Nhập số tiền hoặc số điểm.",
+        "Taip jumlah atau bilangan mata."),
+    "Choose a reward or type a number of points.": (
+        "เลือกรางวัลหรือใส่จำนวนแต้ม", "請選擇獎勵或輸入點數。", "Chọn phần thưởng hoặc nhập số điểm.",
+        "Pilih ganjaran atau taip bilangan mata."),
+    "Not enough points: the member has {balance}, this needs {needed}.": (
+        "แต้มไม่พอ: สมาชิกมี {balance} แต้ม ต้องใช้ {needed} แต้ม", "點數不足：會員有 {balance} 點，需要 {needed} 點。",
+        "Không đủ điểm: thành viên có {balance}, cần {needed}.",
+        "Mata tidak mencukupi: ahli ada {balance}, ini perlukan {needed}."),
+    "This would take the balance past the highest allowed.": (
+        "ยอดแต้มจะเกินจำนวนสูงสุดที่อนุญาต", "這會使點數餘額超過上限。",
+        "Số dư điểm sẽ vượt mức tối đa cho phép.", "Ini akan menjadikan baki melebihi had tertinggi."),
+    "This reward is not offered any more; reload the page.": (
+        "รางวัลนี้ไม่มีให้แลกแล้ว โปรดโหลดหน้าใหม่", "此獎勵已不再提供，請重新載入頁面。",
+        "Phần thưởng này không còn nữa; hãy tải lại trang.",
+        "Ganjaran ini tidak ditawarkan lagi; muat semula halaman."),
+    "This e-mail already has this card.": (
+        "อีเมลนี้มีบัตรนี้อยู่แล้ว", "此電子郵件已擁有這張卡。", "E-mail này đã có thẻ này.",
+        "E-mel ini sudah mempunyai kad ini."),
+    "Open this member at the counter": (
+        "เปิดสมาชิกนี้ที่เคาน์เตอร์", "在櫃台開啟此會員", "Mở thành viên này tại quầy",
+        "Buka ahli ini di kaunter"),
+    "Only your own last action of the last {minutes} minutes can be undone here.": (
+        "ยกเลิกได้เฉพาะรายการล่าสุดของคุณเองภายใน {minutes} นาที",
+        "這裡只能復原您自己在 {minutes} 分鐘內的最後一筆操作。",
+        "Ở đây chỉ hoàn tác được thao tác cuối của chính bạn trong {minutes} phút qua.",
+        "Hanya tindakan terakhir anda sendiri dalam {minutes} minit lalu boleh dibuat asal di sini."),
+    "This form has no valid key; reload the page.": (
+        "แบบฟอร์มนี้ไม่ถูกต้อง โปรดโหลดหน้าใหม่", "此表單已失效，請重新載入頁面。",
+        "Biểu mẫu này không hợp lệ; hãy tải lại trang.", "Borang ini tidak sah; muat semula halaman."),
+    "This form was already sent with other values; reload the page.": (
+        "แบบฟอร์มนี้ถูกส่งไปแล้วด้วยค่าอื่น โปรดโหลดหน้าใหม่", "此表單已用其他內容送出，請重新載入頁面。",
+        "Biểu mẫu này đã được gửi với giá trị khác; hãy tải lại trang.",
+        "Borang ini sudah dihantar dengan nilai lain; muat semula halaman."),
 }
 
 CATALOG: dict[str, dict[str, str]] = {

@@ -44,6 +44,8 @@ WORDING = {
     "A amount_off reward needs a 'value'.": "Say how much the reward takes off.",
     "A percent_off reward needs a 'value'.": "Say what percentage the reward takes off.",
     "'value' of a percent_off reward is at most 100.": "A percentage is at most 100.",
+    "Send exactly one of: points, amount.": "Type an amount or a number of points.",
+    "Send exactly one of: points, reward_id.": "Choose a reward or type a number of points.",
 }
 """How the dashboard words a shared rule's message where the API's wording (about JSON
 strings and field names) would puzzle a person at a form."""
@@ -51,5 +53,8 @@ strings and field names) would puzzle a person at a form."""
 
 def rule_message(template: str, values: Mapping[str, object], lang: str | None = None) -> str:
     """A shared validation rule's message as a sentence next to its field, translated."""
+    if template == "{text}" and str(values.get("text")) in WORDING:  # a model's own check
+        template, values = WORDING[str(values["text"])], {}
     sentence = WORDING.get(template) or template[:1].upper() + template[1:]
     return translate(sentence, lang, **{key: str(value) for key, value in values.items()})
+
