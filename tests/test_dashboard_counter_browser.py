@@ -147,9 +147,9 @@ def test_an_owner_uploads_an_email_list_and_watches_the_import_finish(
         "Paper card customers who agreed to receive e-mails")
     page.get_by_role("button", name="Import", exact=True).click()
     progress = page.locator("[data-progress]")
-    expect(progress.locator("[data-p=status]")).to_have_text("running")
+    expect(progress.locator("[data-p=status]")).to_have_text("Running")
     run_imports(app)  # the worker's sweep; the page's polling sees it finish
-    expect(progress.locator("[data-p=status]")).to_have_text("done", timeout=10_000)
+    expect(progress.locator("[data-p=status]")).to_have_text("Done", timeout=10_000)
     expect(progress.locator("[data-p=created]")).to_have_text("2")
     shot(page, "desktop-25-distribution-import", database)
     with app.app_context():

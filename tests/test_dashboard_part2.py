@@ -140,12 +140,12 @@ def test_an_upload_works_as_plain_forms(app: Flask, client: FlaskClient) -> None
                       "consent_basis": "Paper card customers who agreed"})
     assert started.status_code == 302 and started.location.endswith("/progress")
     progress = client.get(started.location).get_data(as_text=True)
-    assert 'http-equiv="refresh"' in progress and 'data-p="status">running<' in progress
+    assert 'http-equiv="refresh"' in progress and 'data-p="status">Running<' in progress
     assert send(start="1", consent_basis="again").location == started.location  # once only
 
     run_imports(app)
     progress = client.get(started.location).get_data(as_text=True)
-    assert 'data-p="created">1<' in progress and 'data-p="status">done<' in progress
+    assert 'data-p="created">1<' in progress and 'data-p="status">Done<' in progress
     assert 'http-equiv="refresh"' in progress  # its welcome mail is on its way
     with app.app_context():
         tasks.send_due_mail()

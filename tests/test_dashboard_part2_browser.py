@@ -113,9 +113,9 @@ def test_an_email_list_upload_without_javascript(
         "Paper card customers who agreed to receive e-mails")
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page).to_have_url(re.compile(r".*/distribution/imports/\d+/progress$"))
-    expect(page.locator("[data-p=status]")).to_have_text("running")
+    expect(page.locator("[data-p=status]")).to_have_text("Running")
     run_imports(app)  # the worker's sweep; the page refreshes itself, no script runs
-    expect(page.locator("[data-p=status]")).to_have_text("done", timeout=10_000)
+    expect(page.locator("[data-p=status]")).to_have_text("Done", timeout=10_000)
     expect(page.locator("[data-p=created]")).to_have_text("2")
     with app.app_context():
         tasks.send_due_mail()  # the welcome mails go out

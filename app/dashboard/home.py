@@ -14,8 +14,9 @@ from app.programs.operations import list_programs
 def home() -> BaseResponse:
     """The home page: cards (the designer is linked even before the first one) and status."""
     merchant = g.membership.merchant
-    return page("home.html", programs=list_programs(merchant), problems=status.problems(),
-                memberships=g.user.memberships)
+    managing = security.RANKS[g.membership.role] >= security.RANKS["manager"]
+    return page("home.html", programs=list_programs(merchant), show_status=managing,
+                problems=status.problems() if managing else [], memberships=g.user.memberships)
 
 
 @bp.post("/switch")

@@ -8,6 +8,7 @@ translated). The choice is kept in the session and, for a logged-in user, on the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from flask import g, request, session
@@ -44,6 +45,8 @@ WORDING = {
     "A amount_off reward needs a 'value'.": "Say how much the reward takes off.",
     "A percent_off reward needs a 'value'.": "Say what percentage the reward takes off.",
     "'value' of a percent_off reward is at most 100.": "A percentage is at most 100.",
+    "Send exactly one of: points, amount.": "Type an amount or a number of points.",
+    "Send exactly one of: points, reward_id.": "Choose a reward or type a number of points.",
 }
 """How the dashboard words a shared rule's message where the API's wording (about JSON
 strings and field names) would puzzle a person at a form."""
@@ -51,5 +54,51 @@ strings and field names) would puzzle a person at a form."""
 
 def rule_message(template: str, values: Mapping[str, object], lang: str | None = None) -> str:
     """A shared validation rule's message as a sentence next to its field, translated."""
+    if template == "{text}" and str(values.get("text")) in WORDING:  # a model's own check
+        template, values = WORDING[str(values["text"])], {}
     sentence = WORDING.get(template) or template[:1].upper() + template[1:]
     return translate(sentence, lang, **{key: str(value) for key, value in values.items()})
+
+
+LABELS = {
+    # ledger entry kinds
+    "earn": "Earned", "redeem": "Redeemed", "adjust": "Correction", "donate": "Donation",
+    "void": "Cancelled", "expire": "Expired", "bonus_welcome": "Welcome bonus",
+    "bonus_referral": "Referral bonus", "bonus_birthday": "Birthday bonus",
+    # where a member or an entry came from; "system" is also the actor of automatic entries
+    "api": "API", "pos": "Point of sale", "import": "Import", "poster": "Poster",
+    "link": "Card link", "signup": "Sign-up page", "dashboard": "Dashboard", "system": "Automatic",
+    # staff roles
+    "owner": "Owner", "manager": "Manager", "cashier": "Cashier",
+    # states of an import
+    "checked": "Checked", "running": "Running", "done": "Done", "failed": "Failed",
+}
+"""How the dashboard names the values stored as codes (kinds, sources, roles, states)."""
+
+REASONS = (
+    (re.compile(r"undo at the counter"), "Undone at the counter"),
+    (re.compile(r"Welcome bonus"), ""),
+    (re.compile(r"Birthday bonus [0-9]{4}"), ""),
+    (re.compile(r"Referral of member (?P<id>[0-9]+)"), "Referral of member {id}"),
+    (re.compile(r"Expiry of (?P<points>[0-9]+) points from transaction (?P<id>[0-9]+)"),
+     "{points} points of transaction {id}"),
+)
+"""The reasons the service itself writes on entries, as the dashboard says them ("": the
+entry's kind says it all); staff's own reasons are shown as they typed them."""
+
+
+def label(code: object, lang: str | None = None) -> str:
+    """A stored code (entry kind, source, role, import state) as a word in the reader's
+    language; an unknown code as it is."""
+    text = str(code or "")
+    return translate(LABELS[text], lang) if text in LABELS else text
+
+
+def reason(text: object, lang: str | None = None) -> str:
+    """An entry's reason: the service's own reasons translated, staff's as typed."""
+    given = str(text or "")
+    for pattern, sentence in REASONS:
+        found = pattern.fullmatch(given)
+        if found:
+            return translate(sentence, lang, **found.groupdict()) if sentence else ""
+    return given

@@ -4,16 +4,17 @@ actions by hand, the card e-mail again, voiding a card, and the CSV export."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flask import Response, g, redirect, request, stream_with_context, url_for
+from flask import Response, g, redirect, request, session, stream_with_context, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import links
 from app.dashboard import bp, committed, counter, page, security
-from app.dashboard.i18n import translate
+from app.dashboard.i18n import rule_message, translate
 from app.distribution.csvsafe import write_rows
 from app.errors import DomainError
 from app.extensions import db
@@ -100,7 +101,7 @@ def member_page(member_id: int) -> BaseResponse:
     """One member: balance, ledger (who did what), devices and delivery state, actions."""
     done = request.args.get("done", "")
     return page("member.html", notice=translate(done) if done in NOTICES else "",
-                error=request.args.get("error", "")[:300], **member_context(member_id))
+                error=pop_error(), **member_context(member_id))
 
 
 NOTICES = ("Points added.", "Points redeemed.", "Balance adjusted.", "Undone.",
@@ -117,9 +118,51 @@ def _run(member_id: int, action: Callable[[Any], LedgerEntry | None], notice: st
         counter.once(form.get("key", ""), form, lambda: _answer(action(member)))
     except DomainError as exc:
         db.session.rollback()
-        return redirect(url_for(back, member_id=member_id,
-                                error=counter.message_of(exc, translate)))
+        session[ERROR_KEY] = action_message(exc)[:300]
+        return redirect(url_for(back, member_id=member_id))
     return redirect(url_for(back, member_id=member_id, done=notice))
+
+
+ERROR_KEY = "action_error"
+"""Where a failed action's message waits for the page it goes back to: in the signed
+session, never in the URL, so a crafted link cannot show staff a message of its own."""
+
+
+def pop_error() -> str:
+    """The message of the action that just failed (shown once), else ""."""
+    return str(session.pop(ERROR_KEY, "") or "")
+
+
+ACTION_WORDING = {
+    "insufficient_points": "Not enough points: the member has {balance}, this needs {needed}.",
+    "balance_limit": "This would take the balance past the highest allowed.",
+    "unknown_reward": "This reward is not offered any more; reload the page.",
+}
+"""How the counter words the API's errors (by code) that name fields or ids."""
+
+AMOUNT_RULE = 'must be a number written as a string such as "12.50".'
+
+
+def action_message(exc: DomainError) -> str:
+    """A failed action's message for the person at the counter, in their language: the
+    shared rules' messages as the dashboard words them next to fields, else the error's."""
+    problems = getattr(exc, "problems", None) or []
+    if problems:
+        return " ".join(dict.fromkeys(
+            translate("Write the amount with a dot, like 12.50.")
+            if p.field == "amount" and p.template == AMOUNT_RULE
+            else rule_message(p.template, p.values) for p in problems))
+    if exc.code in ACTION_WORDING:
+        values = {k: v for k, v in (exc.details or {}).items() if isinstance(v, (str, int))}
+        return translate(ACTION_WORDING[exc.code], None, **values)
+    return counter.message_of(exc, translate)
+
+
+def _amount(text: str) -> str:
+    """An amount as typed, a decimal comma read as a point ("12,50": "12.50"); a comma
+    before three digits ("1,500") may group thousands, so it stays (and is refused)."""
+    text = text.strip()
+    return text.replace(",", ".") if re.fullmatch(r"[0-9]{1,12},[0-9]{1,2}", text) else text
 
 
 def _answer(entry: LedgerEntry | None) -> dict[str, Any]:
@@ -131,6 +174,8 @@ def earn_form(member: Any) -> LedgerEntry:
     """Earn from a form: an amount, else points."""
     counter.check_limits(member)
     fields = {k: request.form[k] for k in ("amount", "points") if request.form.get(k)}
+    if "amount" in fields:
+        fields["amount"] = _amount(fields["amount"])
     if request.form.get("reason"):
         fields["reason"] = request.form["reason"]
     return operations.earn(member, counter.staffed(parse(Earn, fields)))

@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import g, redirect, request, url_for
 from markupsafe import Markup
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import links
 from app.dashboard import bp, committed, counter, field_errors, page, security
 from app.dashboard.i18n import translate
-from app.dashboard.members import _run, earn_form, last_entry_of, redeem_form
+from app.dashboard.members import _run, earn_form, last_entry_of, pop_error, redeem_form
 from app.distribution.posters import qr_matrix
 from app.errors import DomainError
 from app.extensions import db
@@ -20,6 +21,7 @@ from app.loyalty.rules import rules_of
 from app.members import listing
 from app.members.operations import enroll_member, get_member
 from app.members.schemas import MemberCreate
+from app.models import Member, Program
 from app.programs.operations import get_program, list_programs
 from app.validation import MAX_ID, parse, whole_number
 
@@ -48,7 +50,7 @@ def scan() -> BaseResponse:
         return redirect(url_for("dashboard.scan_member", member_id=found[0].id))
     return page("scan.html", code=code, found=found, searched=bool(code),
                 programs=list_programs(g.membership.merchant), key=counter.new_key(),
-                errors={}, values={}, short_code=listing.short_code)
+                errors={}, values={}, enrolled=None, short_code=listing.short_code)
 
 
 @bp.get("/scan/members/<int:member_id>")
@@ -62,7 +64,7 @@ def scan_member(member_id: int) -> BaseResponse:
                 rewards=member.program.rewards, last=last,
                 can_undo=last is not None and counter.undoable(last),
                 notice=translate(done) if done in SCAN_NOTICES else "",
-                error=request.args.get("error", "")[:300], key=counter.new_key,
+                error=pop_error(), key=counter.new_key,
                 short_code=listing.short_code(member))
 
 
@@ -98,12 +100,25 @@ def scan_enroll() -> BaseResponse:
                               lambda: _enroll(program, values))
     except DomainError as exc:
         db.session.rollback()
+        errors, enrolled = field_errors(exc), None
+        if exc.code == "already_enrolled":
+            enrolled = _member_id_of(exc, merchant, values.get("email", ""))
+            errors = {"email": "This e-mail already has this card."}
         return page("scan.html", 422, code="", found=[], searched=False,
-                    programs=list_programs(merchant), key=counter.new_key(),
-                    errors=field_errors(exc), values=values, short_code=listing.short_code)
+                    programs=list_programs(merchant), key=counter.new_key(), enrolled=enrolled,
+                    errors=errors, values=values, short_code=listing.short_code)
     member = get_member(merchant, int(answer["member_id"]))
     link = links.card_page_link(member)
     return page("scan_enrolled.html", member=member, link=link, qr=qr_svg(link))
+
+
+def _member_id_of(exc: DomainError, merchant: Any, email: str) -> int | None:
+    """The member an "already enrolled" refusal is about (the merchant's own only)."""
+    given = (exc.details or {}).get("member_id")
+    if isinstance(given, int):
+        return given
+    return db.session.scalar(select(Member.id).join(Program).where(
+        Program.merchant_id == merchant.id, Member.email == email.strip().lower()).limit(1))
 
 
 def _enroll(program: Any, values: dict[str, str]) -> dict[str, Any]:
