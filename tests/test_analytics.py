@@ -335,6 +335,17 @@ def test_range_picker_languages_and_errors(app: Flask, api: Api, program: dict[s
     backwards = api.client.get(f"/analytics/programs/{pid}/points.csv?from=2026-02-01"
                                "&to=2026-01-01", headers=api.headers)
     assert backwards.status_code == 422
+    for query in ("from=9999-12-31&to=9999-12-31", "from=0001-01-01&to=0001-01-02",
+                  "to=0001-01-02", "from=1999-12-31&to=2000-01-02"):
+        shown = owner.get(f"/analytics/programs/{pid}?{query}")
+        assert shown.status_code == 400, query
+        assert "Choose days between 2000-01-01 and 2100-12-31." in shown.get_data(as_text=True)
+        for chart in ("funnel.csv", "funnel.svg"):
+            answer = api.client.get(f"/analytics/programs/{pid}/{chart}?{query}",
+                                    headers=api.headers)
+            assert answer.status_code == 422, (query, chart)
+            assert answer.get_json()["error"]["code"] == "invalid_range"
+            assert "2100-12-31" in answer.get_json()["error"]["message"]
     assert api.client.get(f"/analytics/programs/{pid}/nope.svg",
                           headers=api.headers).status_code == 404
 
