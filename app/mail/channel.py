@@ -40,6 +40,8 @@ SWEEP = "mail"
 NEAR_FRACTION = Decimal("0.2")
 """'Close to the next tier': what is still needed is at most this share of the way there."""
 DEFAULT_SOON_DAYS = 30
+ENROLLED = "enrolled"
+"""The event_key of the welcome mail of an enrollment (a resend's key starts 'resend-')."""
 
 
 def enabled(program: Program, kind: str) -> bool:
@@ -108,12 +110,13 @@ def mails_for(event: OutboxEvent, member: Member) -> list[dict[str, Any]]:
     """The mails one event calls for, for one member with an address."""
     program = member.program
     if event.event_type == "member.enrolled":
-        return [delivery(member, "welcome", "enrolled")] if enabled(program, "welcome") else []
+        return [delivery(member, "welcome", ENROLLED)] if enabled(program, "welcome") else []
     if event.event_type == "member.card_link_requested":
         # The customer asked for their card again (a signup with a known address, or the
         # merchant's resend): the welcome mail with the card link, at most once an hour.
         return [delivery(member, "welcome", f"resend-{event.created_at:%Y%m%d%H}")]
-    credited = int((event.payload.get("transaction") or {}).get("points") or 0)
+    transaction = event.payload.get("transaction") or {}
+    credited = int(transaction.get("points") or 0)
     if credited <= 0:
         return []
     rows = []
