@@ -4,7 +4,8 @@
 - member.card_link_requested: the welcome mail again, with the card link, at most once an
   hour per member (a signup with an address already enrolled, or a resend).
 - points.changed that credits points: "reward now available" when the balance crossed a
-  reward's price with this change (one mail per event, naming the dearest such reward),
+  reward's price with this change (one mail per event, naming the dearest such reward;
+  none for a void, which only gives back points a redemption or deduction took),
   and "close to the next tier" when the member is within NEAR_FRACTION of the gap to the
   next tier (once per next tier and held-tier window).
 - "points expiring soon" comes from the expiry data, not an event (queue_expiring, run
@@ -118,6 +119,10 @@ def mails_for(event: OutboxEvent, member: Member) -> list[dict[str, Any]]:
     transaction = event.payload.get("transaction") or {}
     credited = int(transaction.get("points") or 0)
     if credited <= 0:
+        return []
+    if transaction.get("kind") == "void":
+        # An undone redemption (donation, deduction) gives back points the member had:
+        # no reward becomes available and they are no closer to a tier than before.
         return []
     rows = []
     if enabled(program, "reward_available"):
