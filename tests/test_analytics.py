@@ -182,8 +182,9 @@ def expected(app: Flask, pid: int, first: date, last: date) -> dict[str, list[li
     cohort = [m for m in members if m.program_id == pid and inside(m.created_at)]
     installed = {ev.member_id for ev in events if ev.event == "install" and day(ev.created_at)
                  <= end}
+    undone = {e.voids_entry_id for e in entries if e.kind == "void"}
     did = lambda kind: {e.member_id for e in mine if e.kind == kind and  # noqa: E731
-                        day(e.created_at) <= end}
+                        day(e.created_at) <= end and e.id not in undone}
     out["funnel"] = [["Signed up", str(len(cohort))],
                      ["Card installed", str(sum(m.id in installed for m in cohort))],
                      ["First earn", str(sum(m.id in did("earn") for m in cohort))],
@@ -447,6 +448,11 @@ def test_rollups_equal_the_live_ledger(app: Flask, api: Api, other_api: Api,
     old = next(e for e in load(app)[0] if e.kind == "earn" and e.member_id in member_ids(app, a)
                and e.created_at < local(date(2026, 10, 30), 0, 0, 0) and not voided(app, e.id))
     ok(api.post(f"/transactions/{old.id}/void", {}))  # a new entry, dated now
+    redeemed = [e for e in load(app)[0] if e.kind == "redeem" and not voided(app, e.id)
+                and e.member_id in member_ids(app, a)
+                and e.created_at < local(date(2026, 10, 31), 0, 0, 0)]
+    assert redeemed  # an undone redemption of a closed day: no first redemption any more
+    ok(api.post(f"/transactions/{redeemed[0].id}/void", {}))
     fresh = ok(api.post(f"/programs/{a}/members", {"email": "late@example.test"}))
     ok(api.post(f"/members/{fresh['id']}/earn", {"points": 30}))
     ok(api.post(f"/members/{fresh['id']}/redeem", {"points": 10}))
