@@ -502,3 +502,17 @@ def test_long_ranges_are_drawn_a_point_per_week_and_exported_daily() -> None:
     assert len(charts.to_csv(flow).strip().splitlines()) == 201  # the CSV stays daily
     svg = charts.svg(flow, "no data")
     assert "2026-01-08" in svg and "2026-01-09" not in svg
+
+
+def test_small_counts_get_whole_ticks_and_no_data_text_fits() -> None:
+    from app.analytics import charts
+
+    steps = charts.Chart("funnel", "Funnel", ["step", "members"],
+                         [["Signed up", 1], ["Installed", 1], ["Earned", 0], ["Redeemed", 0]],
+                         kind="hbar")
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", charts.svg(steps, "no data"))
+    assert [t for t in labels if t.replace(".", "").isdigit()] == ["0", "1"]  # no 0.5
+    empty = charts.Chart("donations", "Donations", ["cause", "points"], [], kind="hbar")
+    drawn = charts.svg(empty, "No data in this range")
+    assert "No data in this range" in drawn
+    assert re.search(r"no_data\{[^}]*font-size:20px", drawn)  # not pygal's 64px
