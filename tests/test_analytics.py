@@ -182,8 +182,9 @@ def expected(app: Flask, pid: int, first: date, last: date) -> dict[str, list[li
     cohort = [m for m in members if m.program_id == pid and inside(m.created_at)]
     installed = {ev.member_id for ev in events if ev.event == "install" and day(ev.created_at)
                  <= end}
+    undone = {e.voids_entry_id for e in entries if e.kind == "void"}
     did = lambda kind: {e.member_id for e in mine if e.kind == kind and  # noqa: E731
-                        day(e.created_at) <= end}
+                        day(e.created_at) <= end and e.id not in undone}
     out["funnel"] = [["Signed up", str(len(cohort))],
                      ["Card installed", str(sum(m.id in installed for m in cohort))],
                      ["First earn", str(sum(m.id in did("earn") for m in cohort))],
@@ -335,6 +336,17 @@ def test_range_picker_languages_and_errors(app: Flask, api: Api, program: dict[s
     backwards = api.client.get(f"/analytics/programs/{pid}/points.csv?from=2026-02-01"
                                "&to=2026-01-01", headers=api.headers)
     assert backwards.status_code == 422
+    for query in ("from=9999-12-31&to=9999-12-31", "from=0001-01-01&to=0001-01-02",
+                  "to=0001-01-02", "from=1999-12-31&to=2000-01-02"):
+        shown = owner.get(f"/analytics/programs/{pid}?{query}")
+        assert shown.status_code == 400, query
+        assert "Choose days between 2000-01-01 and 2100-12-31." in shown.get_data(as_text=True)
+        for chart in ("funnel.csv", "funnel.svg"):
+            answer = api.client.get(f"/analytics/programs/{pid}/{chart}?{query}",
+                                    headers=api.headers)
+            assert answer.status_code == 422, (query, chart)
+            assert answer.get_json()["error"]["code"] == "invalid_range"
+            assert "2100-12-31" in answer.get_json()["error"]["message"]
     assert api.client.get(f"/analytics/programs/{pid}/nope.svg",
                           headers=api.headers).status_code == 404
 
@@ -436,6 +448,11 @@ def test_rollups_equal_the_live_ledger(app: Flask, api: Api, other_api: Api,
     old = next(e for e in load(app)[0] if e.kind == "earn" and e.member_id in member_ids(app, a)
                and e.created_at < local(date(2026, 10, 30), 0, 0, 0) and not voided(app, e.id))
     ok(api.post(f"/transactions/{old.id}/void", {}))  # a new entry, dated now
+    redeemed = [e for e in load(app)[0] if e.kind == "redeem" and not voided(app, e.id)
+                and e.member_id in member_ids(app, a)
+                and e.created_at < local(date(2026, 10, 31), 0, 0, 0)]
+    assert redeemed  # an undone redemption of a closed day: no first redemption any more
+    ok(api.post(f"/transactions/{redeemed[0].id}/void", {}))
     fresh = ok(api.post(f"/programs/{a}/members", {"email": "late@example.test"}))
     ok(api.post(f"/members/{fresh['id']}/earn", {"points": 30}))
     ok(api.post(f"/members/{fresh['id']}/redeem", {"points": 10}))
@@ -485,3 +502,17 @@ def test_long_ranges_are_drawn_a_point_per_week_and_exported_daily() -> None:
     assert len(charts.to_csv(flow).strip().splitlines()) == 201  # the CSV stays daily
     svg = charts.svg(flow, "no data")
     assert "2026-01-08" in svg and "2026-01-09" not in svg
+
+
+def test_small_counts_get_whole_ticks_and_no_data_text_fits() -> None:
+    from app.analytics import charts
+
+    steps = charts.Chart("funnel", "Funnel", ["step", "members"],
+                         [["Signed up", 1], ["Installed", 1], ["Earned", 0], ["Redeemed", 0]],
+                         kind="hbar")
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", charts.svg(steps, "no data"))
+    assert [t for t in labels if t.replace(".", "").isdigit()] == ["0", "1"]  # no 0.5
+    empty = charts.Chart("donations", "Donations", ["cause", "points"], [], kind="hbar")
+    drawn = charts.svg(empty, "No data in this range")
+    assert "No data in this range" in drawn
+    assert re.search(r"no_data\{[^}]*font-size:20px", drawn)  # not pygal's 64px

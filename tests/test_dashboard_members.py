@@ -97,6 +97,37 @@ def test_scanner_finds_by_short_code_redeems_and_undoes(app: Flask,
         assert db.session.get(Member, member["id"]).points == 15
 
 
+def test_undoing_a_redemption_mails_no_second_reward_available(app: Flask,
+                                                                client: FlaskClient) -> None:
+    from app.mail import tasks
+
+    _api, _program, member = setup(app, client)
+    page = f"/scan/members/{member['id']}"
+    form_post(client, page, f"{page}/earn", {"amount": "15"})  # 0 -> 15: Free coffee (10)
+    reward = re.search(r'name="reward_id" value="(\d+)"', client.get(page).get_data(True))
+    assert reward
+    form_post(client, page, f"{page}/redeem", {"reward_id": reward.group(1)})
+    with app.app_context():
+        tasks.send_due_mail()
+        last = db.session.scalars(db.select(LedgerEntry).order_by(LedgerEntry.id.desc())).first()
+        assert last is not None and last.kind == "redeem"
+        last_id = last.id
+    waiting = [m for m in mails(app) if "Free coffee" in str(m["Subject"])]
+    assert [str(m["Subject"]) for m in waiting] == ["A reward is waiting for you: Free coffee"]
+    undo = form_post(client, page, f"/members/{member['id']}/undo/{last_id}", {"back": "scan"})
+    assert undo.status_code == 302 and "done=Undone" in undo.location
+    with app.app_context():
+        tasks.send_due_mail()
+        assert db.session.get(Member, member["id"]).points == 15  # the balance is back
+    assert len([m for m in mails(app) if "Free coffee" in str(m["Subject"])]) == 1
+    form_post(client, page, f"{page}/redeem", {"reward_id": reward.group(1)})  # 15 -> 5
+    form_post(client, page, f"{page}/earn", {"amount": "6"})  # 5 -> 11: available again
+    with app.app_context():
+        tasks.send_due_mail()
+    again = [m for m in mails(app) if "Free coffee" in str(m["Subject"])]
+    assert len(again) == 2  # a real new crossing still tells the member
+
+
 def test_earn_limit_per_member_is_enforced_with_a_clear_message(app: Flask,
                                                                 client: FlaskClient) -> None:
     _api, program_id, member = setup(app, client)

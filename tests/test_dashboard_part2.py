@@ -180,8 +180,13 @@ def test_each_import_counts_exactly_its_own_welcome_mails(app: Flask,
             select(Member.id).where(Member.email == "a3@example.test")))
             .values(status="failed"))
         db.session.commit()
+    for email in ("a1@example.test", "b1@example.test"):  # later, at the signup page again:
+        joined = app.test_client().post(f"/join/{pid}", data={"email": email})
+        assert joined.status_code == 200  # their card link is mailed again
+    with app.app_context():
+        assert tasks.send_due_mail() == 2
     a, b = (client.get(f"/distribution/imports/{i}").get_json() for i in ids)
-    assert a["mails"] == {"sent": 2, "failed": 1}, a
+    assert a["mails"] == {"sent": 2, "failed": 1}, a  # the resends are not the import's
     assert b["mails"] == {"sent": 1}, b
     with app.app_context():
         assert db.session.scalar(select(MailDelivery.status).join(Member).where(

@@ -203,7 +203,7 @@ CHARTS: dict[str, Callable[[Report], Chart]] = {
 # --- drawing and export ---------------------------------------------------------------
 
 STYLE = Style(background="transparent", plot_background="transparent",
-              font_family="system-ui, sans-serif",
+              font_family="system-ui, sans-serif", no_data_font_size=20,
               colors=("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#57606a"))
 KINDS = {"bar": pygal.Bar, "stacked": pygal.StackedBar, "line": pygal.Line,
          "hbar": pygal.HorizontalBar}
@@ -215,15 +215,34 @@ def svg(chart: Chart, no_data: str) -> str:
         style=STYLE, js=[], disable_xml_declaration=True, width=800, height=360,
         explicit_size=False, show_legend=len(_drawn(chart)) > 1, legend_at_bottom=True,
         x_label_rotation=45 if chart.kind in ("bar", "stacked", "line") else 0,
-        show_minor_x_labels=False, no_data_text=no_data, title=chart.title,
+        show_minor_x_labels=chart.kind == "hbar", no_data_text=no_data, title=chart.title,
         print_values=False, truncate_label=-1, dots_size=2)
     rows = _for_drawing(chart)
     labels = [str(row[0]) for row in rows]
     drawing.x_labels = labels
     drawing.x_labels_major_every = max(1, len(labels) // 10)
+    ticks = _whole_ticks(chart, rows)
+    if ticks:
+        drawing.y_labels = ticks
     for column in _drawn(chart):
         drawing.add(chart.header[column], [_number(row[column]) for row in rows])
     return _without_scripts(drawing.render_tree())
+
+
+SMALL_COUNTS = 10
+
+
+def _whole_ticks(chart: Chart, rows: list[list[Cell]]) -> list[int] | None:
+    """Ticks 0, 1, 2... for a chart of small counts, where pygal would label fractions of
+    one (None: let pygal choose)."""
+    lines = [[row[c] for c in _drawn(chart)] for row in rows]
+    cells = [cell for line in lines for cell in line if cell is not None]
+    if not cells or not all(isinstance(c, int) and c >= 0 for c in cells):
+        return None
+    tops = [sum(c for c in line if isinstance(c, int)) if chart.kind == "stacked" else
+            max((c for c in line if isinstance(c, int)), default=0) for line in lines]
+    top = max(tops)
+    return list(range(max(top, 1) + 1)) if top <= SMALL_COUNTS else None
 
 
 MAX_DRAWN_DAYS = 92

@@ -20,6 +20,8 @@ from app.extensions import db
 
 EPOCH = date(1970, 1, 1)
 MAX_DAYS = 366
+FIRST_DAY = date(2000, 1, 1)  # the days a range may cover: far from the ends of `date`
+LAST_DAY = date(2100, 12, 31)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,13 @@ def of_program(program_id: int) -> Any:
                                           .where(Member.program_id == program_id))
 
 
+def not_undone() -> Any:
+    """SQL: the ledger entry has not been voided (an undone earn or redemption is no
+    member's first earn or redemption)."""
+    undo = aliased(LedgerEntry)
+    return ~exists().where(undo.voids_entry_id == LedgerEntry.id)
+
+
 def number(day: date) -> int:
     """The day number (days since 1970-01-01) of a date."""
     return (day - EPOCH).days
@@ -195,7 +202,8 @@ def card_events_live(program_id: int, period: Period) -> Counts:
 
 def funnel(program_id: int, period: Period) -> dict[str, int]:
     """Of the members who signed up in the range, how many by its end had a card installed
-    in a wallet, a first earn, a first redemption."""
+    in a wallet, a first earn, a first redemption (earns and redemptions since undone do
+    not count)."""
     part = split(program_id, period)
     out = dict.fromkeys(("signup", "installed", "earned", "redeemed"), 0)
     if part.closed:
@@ -232,7 +240,8 @@ def _funnel_closed(program_id: int, period: Period, part: Split) -> dict[str, in
     for step, column, kind in (("earned", m.earned_day, "earn"),
                                ("redeemed", m.redeemed_day, "redeem")):
         out[step] += _reached_later(cohort, column, LedgerEntry.member_id,
-                                    LedgerEntry.created_at, LedgerEntry.kind == kind, since)
+                                    LedgerEntry.created_at,
+                                    (LedgerEntry.kind == kind) & not_undone(), since)
     return out
 
 
@@ -258,7 +267,7 @@ def _funnel_live(program_id: int, period: Period, since: datetime) -> dict[str, 
 
     def had(kind: str) -> Any:
         return exists().where(LedgerEntry.member_id == Member.id, LedgerEntry.kind == kind,
-                              LedgerEntry.created_at < period.end)
+                              LedgerEntry.created_at < period.end, not_undone())
 
     installed = exists().where(CardEvent.member_id == Member.id, CardEvent.event == "install",
                                CardEvent.created_at < period.end)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from app.analytics import queries as q
-from app.analytics.period import Period, day_of, local_day
+from app.analytics.period import Period, day_of, local_day, local_midnight
 from app.extensions import db
 from app.models import (
     CardEvent,
@@ -163,14 +163,33 @@ def _first_days(pid: int, period: Period, kind: str | None) -> list[tuple[int, i
                                                  CardEvent.event == "install").distinct()))
     else:
         rows = q.per_day(period, LedgerEntry.created_at, lambda d: (
-            select(d, LedgerEntry.member_id).where(q.of_program(pid), LedgerEntry.kind == kind)
-            .distinct()))
+            select(d, LedgerEntry.member_id).where(q.of_program(pid), LedgerEntry.kind == kind,
+                                                   q.not_undone()).distinct()))
     first: dict[int, int] = {}
     for day, (member_id,) in rows:
         number = q.number(day)
         if first.get(int(member_id), number) >= number:
             first[int(member_id)] = number
     return list(first.items())
+
+
+def entry_undone(entry: LedgerEntry) -> None:
+    """After a void of an earn or a redemption (in the void's transaction): the member's
+    stored first-earn or first-redemption day, found again among the entries of the closed
+    days that are not undone (None when there is none; the live days are read live)."""
+    field = {"earn": "earned_day", "redeem": "redeemed_day"}.get(entry.kind)
+    member = db.session.get(Member, entry.member_id)
+    through = q.closed_through(member.program_id) if field and member else None
+    if field is None or member is None or through is None:
+        return
+    zone = member.program.zone
+    end = local_midnight(day_of(through) + timedelta(days=1), zone)
+    first = db.session.scalar(select(func.min(LedgerEntry.created_at)).where(
+        LedgerEntry.member_id == member.id, LedgerEntry.kind == entry.kind,
+        LedgerEntry.created_at < end, q.not_undone()))
+    table = MemberMilestones.__table__
+    db.session.execute(update(table).where(table.c.member_id == member.id).values(
+        {field: None if first is None else q.number(local_day(first, zone))}))
 
 
 def _known(member_ids: set[int]) -> dict[int, dict[str, Any]]:

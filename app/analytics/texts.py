@@ -21,6 +21,11 @@ TEXTS: dict[str, dict[str, str]] = {
                   "zh-Hant": "結束日須在起始日之後，且最多 {days} 天。",
                   "vi": "Khoảng ngày phải theo chiều tiến và dài tối đa {days} ngày.",
                   "ms": "Julat mesti bergerak ke hadapan dan paling lama {days} hari."},
+    "out_of_range": {"en": "Choose days between {first} and {last}.",
+                     "th": "เลือกวันที่ระหว่าง {first} ถึง {last}",
+                     "zh-Hant": "請選擇 {first} 至 {last} 之間的日期。",
+                     "vi": "Hãy chọn ngày trong khoảng {first} đến {last}.",
+                     "ms": "Pilih tarikh antara {first} dan {last}."},
     # chart titles
     "signups": {"en": "Signups per day by channel", "th": "สมาชิกใหม่ต่อวันตามช่องทาง",
                 "zh-Hant": "各管道每日新會員", "vi": "Đăng ký mỗi ngày theo kênh",

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 
 from app.analytics.access import require_analytics_access
 from app.analytics.charts import CHARTS, Chart, Report, svg, to_csv
-from app.analytics.period import MAX_DAYS, Period, local_day
+from app.analytics.period import FIRST_DAY, LAST_DAY, MAX_DAYS, Period, local_day
 from app.analytics.texts import page_language, text
 from app.errors import NotFound, ValidationError
 from app.models import Program
@@ -42,12 +42,18 @@ def parse_period(program: Program, first: str | None, last: str | None,
                 days[name] = date.fromisoformat(value)
             except ValueError:
                 errors[name] = text("bad_date", lang)
-    end = days.get("to", today)
-    start = days.get("from", end - timedelta(days=DEFAULT_DAYS - 1))
-    if not errors and not (start <= end and (end - start).days < MAX_DAYS):
-        errors["to"] = text("bad_range", lang, days=MAX_DAYS)
+                continue
+            if not FIRST_DAY <= days[name] <= LAST_DAY:
+                errors[name] = text("out_of_range", lang, first=FIRST_DAY.isoformat(),
+                                    last=LAST_DAY.isoformat())
+    fallback = Period(program.zone, today - timedelta(days=DEFAULT_DAYS - 1), today)
     if errors:
-        start, end = today - timedelta(days=DEFAULT_DAYS - 1), today
+        return fallback, errors
+    end = days.get("to", today)
+    start = days["from"] if "from" in days else end - timedelta(days=DEFAULT_DAYS - 1)
+    if not (start <= end and (end - start).days < MAX_DAYS):
+        errors["to"] = text("bad_range", lang, days=MAX_DAYS)
+        return fallback, errors
     return Period(program.zone, start, end), errors
 
 

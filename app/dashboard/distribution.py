@@ -17,6 +17,7 @@ from app.distribution import csvread, imports, posters
 from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.locations.operations import get_location, list_locations
+from app.mail.channel import ENROLLED
 from app.models import MailDelivery, Member, MemberImport, Merchant, Program
 from app.programs.operations import get_program, list_programs
 from app.validation import MAX_ID, whole_number
@@ -67,9 +68,10 @@ RECENT_IMPORTS = 10
 
 def import_mails(job: MemberImport) -> dict[str, int]:
     """The welcome mails of the members this import enrolled, by status (pending, sent,
-    failed, bounced, suppressed)."""
+    failed, bounced, suppressed): their enrollment's, not a later resend of the card link."""
     stmt = (select(MailDelivery.status, func.count()).join(Member)
-            .where(Member.import_id == job.id, MailDelivery.kind == "welcome")
+            .where(Member.import_id == job.id, MailDelivery.kind == "welcome",
+                   MailDelivery.event_key == ENROLLED)
             .group_by(MailDelivery.status))
     return {status: count for status, count in db.session.execute(stmt).all()}
 

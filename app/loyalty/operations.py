@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.analytics.rollups import entry_undone
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.loyalty import bonuses, rules, tiers
@@ -152,13 +153,15 @@ def void(entry: LedgerEntry, request: Void, key: str | None = None) -> LedgerEnt
     else:
         points = -entry.points
         return_to = _taken_from(member, entry)
-    return post(member, Posting(
+    done = post(member, Posting(
         "void", points,
         amount=-entry.amount if entry.amount is not None else None,
         qualifying_points=-entry.qualifying_points,
         qualifying_amount=-Decimal(entry.qualifying_amount or 0), reward_id=entry.reward_id,
         cause_id=entry.cause_id, voids_entry_id=entry.id, take_first=entry,
         return_to=return_to, **details))
+    entry_undone(entry)  # the analytics funnel no longer counts it as a first earn/redemption
+    return done
 
 
 def _take_back(member: Member, credit: LedgerEntry) -> tuple[int, int]:

@@ -4,7 +4,8 @@
 - member.card_link_requested: the welcome mail again, with the card link, at most once an
   hour per member (a signup with an address already enrolled, or a resend).
 - points.changed that credits points: "reward now available" when the balance crossed a
-  reward's price with this change (one mail per event, naming the dearest such reward),
+  reward's price with this change (one mail per event, naming the dearest such reward;
+  none for a void, which only gives back points a redemption or deduction took),
   and "close to the next tier" when the member is within NEAR_FRACTION of the gap to the
   next tier (once per next tier and held-tier window).
 - "points expiring soon" comes from the expiry data, not an event (queue_expiring, run
@@ -40,6 +41,8 @@ SWEEP = "mail"
 NEAR_FRACTION = Decimal("0.2")
 """'Close to the next tier': what is still needed is at most this share of the way there."""
 DEFAULT_SOON_DAYS = 30
+ENROLLED = "enrolled"
+"""The event_key of the welcome mail of an enrollment (a resend's key starts 'resend-')."""
 
 
 def enabled(program: Program, kind: str) -> bool:
@@ -108,13 +111,18 @@ def mails_for(event: OutboxEvent, member: Member) -> list[dict[str, Any]]:
     """The mails one event calls for, for one member with an address."""
     program = member.program
     if event.event_type == "member.enrolled":
-        return [delivery(member, "welcome", "enrolled")] if enabled(program, "welcome") else []
+        return [delivery(member, "welcome", ENROLLED)] if enabled(program, "welcome") else []
     if event.event_type == "member.card_link_requested":
         # The customer asked for their card again (a signup with a known address, or the
         # merchant's resend): the welcome mail with the card link, at most once an hour.
         return [delivery(member, "welcome", f"resend-{event.created_at:%Y%m%d%H}")]
-    credited = int((event.payload.get("transaction") or {}).get("points") or 0)
+    transaction = event.payload.get("transaction") or {}
+    credited = int(transaction.get("points") or 0)
     if credited <= 0:
+        return []
+    if transaction.get("kind") == "void":
+        # An undone redemption (donation, deduction) gives back points the member had:
+        # no reward becomes available and they are no closer to a tier than before.
         return []
     rows = []
     if enabled(program, "reward_available"):
