@@ -178,3 +178,25 @@ def test_a_cashier_cannot_reach_any_designer_page(app: Flask, client: FlaskClien
                            ("post", path + "/publish"), ("get", path + "/progress")):
         resp = getattr(cashier, method)(target, data={"csrf_token": token})
         assert resp.status_code == 403, target
+
+
+def test_the_merchant_sets_the_currency_in_the_designer(app: Flask,
+                                                        client: FlaskClient) -> None:
+    path, key = designer(app, client)
+    program_id = int(path.rsplit("/", 1)[1])
+    html = client.get(path).get_data(as_text=True)
+    assert 'id="f-currency"' in html and '<option value="THB"' in html
+    bad = client.post(path, data={**FORM, "currency": "BAHT",
+                                  "csrf_token": csrf_of(client, path)})
+    assert bad.status_code == 422
+    assert re.search(r'id="e-currency" role="alert" >\s*Must be a 3-letter currency code',
+                     bad.get_data(as_text=True))
+    saved = client.post(path, data={**FORM, "currency": "THB",
+                                    "csrf_token": csrf_of(client, path)})
+    assert saved.status_code == 302
+    assert "<code>currency</code>" in client.get(path + "/publish").get_data(True) or \
+        "Currency" in client.get(path + "/publish").get_data(True)
+    post(client, path + "/publish", page=path + "/publish")
+    api = Api(app.test_client(), key)
+    assert api.get(f"/programs/{program_id}").get_json()["currency"] == "THB"
+    assert 'value="THB" selected' in client.get(path).get_data(as_text=True)

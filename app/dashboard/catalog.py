@@ -196,6 +196,12 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "คำที่อยู่เหนือยอดแต้ม เช่น แต้ม ดาว แสตมป์", "餘額上方的文字，例如：點數、星星、印章。",
         "Chữ phía trên số dư, ví dụ Điểm, Sao, Tem.",
         "Perkataan di atas baki, cth. Mata, Bintang, Setem."),
+    "Currency": ("สกุลเงิน", "貨幣", "Tiền tệ", "Mata wang"),
+    "Purchase amounts at the counter and values in analytics are in this currency.": (
+        "ยอดซื้อที่เคาน์เตอร์และมูลค่าในการวิเคราะห์ใช้สกุลเงินนี้",
+        "櫃台的消費金額與分析中的價值都以此貨幣計算。",
+        "Số tiền mua tại quầy và giá trị trong phân tích dùng tiền tệ này.",
+        "Jumlah pembelian di kaunter dan nilai dalam analitik menggunakan mata wang ini."),
     "Barcode type": ("ประเภทบาร์โค้ด", "條碼類型", "Loại mã vạch", "Jenis kod bar"),
     "QR works with every phone camera and most scanners.": (
         "QR ใช้ได้กับกล้องโทรศัพท์และเครื่องสแกนส่วนใหญ่", "QR 適用於所有手機相機與大多數掃描器。",
@@ -750,10 +756,11 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "Earning": ("การสะสม", "累點", "Tích điểm", "Kutipan"),
     "Points per currency unit": ("แต้มต่อหนึ่งหน่วยเงิน", "每一貨幣單位的點數",
                                  "Điểm cho mỗi đơn vị tiền", "Mata bagi setiap unit mata wang"),
-    "E.g. 1 point per baht; 0.1 for one point per 10.": (
-        "เช่น 1 แต้มต่อบาท; 0.1 คือหนึ่งแต้มต่อ 10 บาท", "例如每 1 元 1 點；0.1 表示每 10 元 1 點。",
-        "Ví dụ 1 điểm mỗi đồng baht; 0.1 là một điểm cho mỗi 10.",
-        "Cth. 1 mata bagi setiap baht; 0.1 untuk satu mata bagi setiap 10."),
+    "E.g. 1: one point per unit of the card's currency; 0.1: one point per 10 units.": (
+        "เช่น 1: หนึ่งแต้มต่อหนึ่งหน่วยเงินของบัตร; 0.1: หนึ่งแต้มต่อ 10 หน่วย",
+        "例如 1：卡片貨幣每一單位 1 點；0.1：每 10 單位 1 點。",
+        "Ví dụ 1: một điểm cho mỗi đơn vị tiền của thẻ; 0.1: một điểm cho mỗi 10 đơn vị.",
+        "Cth. 1: satu mata bagi setiap unit mata wang kad; 0.1: satu mata bagi setiap 10 unit."),
     "Rounding": ("การปัดเศษ", "進位方式", "Làm tròn", "Pembundaran"),
     "Round down": ("ปัดลง", "無條件捨去", "Làm tròn xuống", "Bundar ke bawah"),
     "Round to nearest": ("ปัดเป็นค่าใกล้สุด", "四捨五入", "Làm tròn gần nhất",

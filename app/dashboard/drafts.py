@@ -27,12 +27,15 @@ from app.validation import parse
 from app.wallet import i18n, images
 
 EDITED = ("name", "organization_name", "description", "logo_text", "background_color",
-          "foreground_color", "label_color", "points_label", "barcode_format", "language",
-          "back_text", "terms", "translations")
+          "foreground_color", "label_color", "points_label", "barcode_format", "currency",
+          "language", "back_text", "terms", "translations")
 """The design fields the designer edits (the rest keep their values)."""
 TRANSLATED = ("points_label", "back_text", "terms")
 """The merchant's texts the card shows and translates (labels and back of the card)."""
 IMAGE_KINDS = ("logo", "strip", "icon")
+CURRENCIES = ("THB", "MYR", "VND", "TWD", "HKD", "SGD", "IDR", "PHP", "USD", "EUR", "GBP",
+              "AUD", "JPY", "CNY")
+"""The currencies the designer offers first (the program's own is always offered too)."""
 
 
 def published_design(program: Program) -> dict[str, Any]:
