@@ -200,3 +200,30 @@ def test_the_merchant_sets_the_currency_in_the_designer(app: Flask,
     api = Api(app.test_client(), key)
     assert api.get(f"/programs/{program_id}").get_json()["currency"] == "THB"
     assert 'value="THB" selected' in client.get(path).get_data(as_text=True)
+
+
+def test_undersized_logo_and_icon_are_reported(app: Flask, client: FlaskClient) -> None:
+    path, _key = designer(app, client)
+    token = csrf_of(client, path)
+    for kind in ("logo", "icon"):
+        sent = client.post(path + f"/images/{kind}", data={"csrf_token": token, "image": (
+            io.BytesIO(png(40, 40)), "tiny.png")}, headers={"X-Requested-With": "fetch"})
+        assert sent.status_code == 200
+    checks = preview(client, path)["checks"]
+    assert 'data-check="logo"' in checks and "40×40" in checks and "480×150" in checks
+    assert 'data-check="icon"' in checks and "87×87" in checks
+    assert "No problems found" not in checks
+    html = client.get(path).get_data(as_text=True)
+    assert 'data-min="480×150"' in html and 'data-small=' in html and 'data-not-image=' in html
+
+
+def test_a_file_that_is_not_an_image_is_refused_with_a_clear_message(
+        app: Flask, client: FlaskClient) -> None:
+    path, _key = designer(app, client)
+    token = csrf_of(client, path)
+    bad = client.post(path + "/images/logo", data={"csrf_token": token, "image": (
+        io.BytesIO(b"%PDF-1.4 fake"), "menu.pdf")}, headers={"X-Requested-With": "fetch"})
+    assert bad.status_code == 422 and "PNG or JPEG" in bad.get_json()["errors"]["logo"]
+    plain = client.post(path + "/images/logo", data={"csrf_token": token, "image": (
+        io.BytesIO(b"%PDF-1.4 fake"), "menu.pdf")})
+    assert plain.status_code == 422 and "PNG or JPEG" in plain.get_data(True)

@@ -265,6 +265,17 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "對比度不足：與背景為 {ratio}:1（至少 {floor}:1 才易讀）。",
         "Độ tương phản thấp: {ratio}:1 so với nền (từ {floor}:1 trở lên mới dễ đọc).",
         "Kontras rendah: {ratio}:1 berbanding latar (sekurang-kurangnya {floor}:1 mudah dibaca)."),
+    "This file is not a PNG or JPEG image; choose a picture file.": (
+        "ไฟล์นี้ไม่ใช่ภาพ PNG หรือ JPEG โปรดเลือกไฟล์รูปภาพ",
+        "此檔案不是 PNG 或 JPEG 圖片，請選擇圖片檔案。",
+        "Tệp này không phải ảnh PNG hoặc JPEG; hãy chọn một tệp ảnh.",
+        "Fail ini bukan imej PNG atau JPEG; pilih fail gambar."),
+    "It is smaller than the recommended {min} pixels, so it will look blurry on phones.": (
+        "ภาพเล็กกว่าขนาดที่แนะนำ {min} พิกเซล จึงจะดูพร่ามัวบนโทรศัพท์",
+        "它小於建議的 {min} 像素，在手機上會顯得模糊。",
+        "Ảnh nhỏ hơn kích thước khuyến nghị {min} pixel nên sẽ bị mờ trên điện thoại.",
+        "Ia lebih kecil daripada saiz disyorkan {min} piksel, jadi ia akan kelihatan kabur "
+        "pada telefon."),
     "The card has no {kind} image.": ("บัตรยังไม่มีภาพ {kind}", "卡片沒有 {kind} 圖片。",
                                       "Thẻ chưa có ảnh {kind}.", "Kad tiada imej {kind}."),
     "The {kind} image is {width}×{height} pixels: upload at least {min_w}×{min_h} so it stays "

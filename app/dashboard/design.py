@@ -86,7 +86,7 @@ def _context(program: Program, design: dict[str, Any], errors: dict[str, str] | 
             "form": {**design, **(form or {})},
             "card_languages": i18n.LANGUAGES, "translated": drafts.TRANSLATED,
             "barcodes": ("qr", "pdf417", "aztec", "code128"),
-            "currencies": drafts.CURRENCIES,
+            "currencies": drafts.CURRENCIES, "min_sizes": checks.MIN_SOURCE,
             "has_draft": bool(program.draft), "tr": lambda text, lang: i18n.translate(
                 text, lang, design.get("translations") or {})}
 
