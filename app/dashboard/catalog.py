@@ -276,6 +276,23 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "Ảnh nhỏ hơn kích thước khuyến nghị {min} pixel nên sẽ bị mờ trên điện thoại.",
         "Ia lebih kecil daripada saiz disyorkan {min} piksel, jadi ia akan kelihatan kabur "
         "pada telefon."),
+    "This file is not a CSV text file. Save the list as CSV (comma-separated) and upload "
+    "that file.": (
+        "ไฟล์นี้ไม่ใช่ไฟล์ข้อความ CSV โปรดบันทึกรายชื่อเป็น CSV (คั่นด้วยจุลภาค) แล้วอัปโหลดไฟล์นั้น",
+        "此檔案不是 CSV 文字檔。請將名單另存為 CSV（逗號分隔）後上傳該檔案。",
+        "Tệp này không phải tệp văn bản CSV. Hãy lưu danh sách dưới dạng CSV (phân tách bằng "
+        "dấu phẩy) rồi tải tệp đó lên.",
+        "Fail ini bukan fail teks CSV. Simpan senarai sebagai CSV (dipisahkan koma) dan muat "
+        "naik fail itu."),
+    "The file has no e-mail column. Choose below which column holds the e-mail addresses, or "
+    "name that column \u201cemail\u201d in the file.": (
+        "ไฟล์ไม่มีคอลัมน์อีเมล เลือกด้านล่างว่าคอลัมน์ใดมีที่อยู่อีเมล หรือตั้งชื่อคอลัมน์นั้นว่า "
+        "\u201cemail\u201d ในไฟล์",
+        "檔案沒有電子郵件欄。請在下方選擇哪一欄是電子郵件地址，或在檔案中將該欄命名為「email」。",
+        "Tệp không có cột e-mail. Hãy chọn bên dưới cột chứa địa chỉ e-mail, hoặc đặt tên cột "
+        "đó là \u201cemail\u201d trong tệp.",
+        "Fail tiada lajur e-mel. Pilih di bawah lajur yang memuatkan alamat e-mel, atau namakan "
+        "lajur itu \u201cemail\u201d dalam fail."),
     "The card has no {kind} image.": ("บัตรยังไม่มีภาพ {kind}", "卡片沒有 {kind} 圖片。",
                                       "Thẻ chưa có ảnh {kind}.", "Kad tiada imej {kind}."),
     "The {kind} image is {width}×{height} pixels: upload at least {min_w}×{min_h} so it stays "
