@@ -128,7 +128,8 @@ def test_draft_then_publish_moves_the_pass_version(app: Flask, client: FlaskClie
         assert program is not None and program.points_label == "Points"  # a draft only
         assert db.session.get(Member, member.get_json()["id"]).pass_version == before
     review = client.get(path + "/publish").get_data(as_text=True)
-    assert "points_label" in review and "1 Apple Wallet devices" in review
+    assert "<li>Points label</li>" in review and "1 Apple Wallet devices" in review
+    assert "points_label" not in review.split('id="checks"')[0]  # no raw field names
     done = post(client, path + "/publish", page=path + "/publish")
     assert done.status_code == 302 and done.headers["Location"] == path + "/progress"
     with app.app_context():
@@ -191,12 +192,22 @@ def test_the_merchant_sets_the_currency_in_the_designer(app: Flask,
     assert bad.status_code == 422
     assert re.search(r'id="e-currency" role="alert" >\s*Must be a 3-letter currency code',
                      bad.get_data(as_text=True))
-    saved = client.post(path, data={**FORM, "currency": "THB",
+    first = client.post(path, data={**FORM, "languages": ["en", "th"], "tr-th-terms": "ไม่มี",
+                                    "csrf_token": csrf_of(client, path)})
+    assert first.status_code == 302
+    post(client, path + "/publish", page=path + "/publish")
+    saved = client.post(path, data={**FORM, "currency": "THB", "languages": ["en", "th"],
+                                    "tr-th-terms": "ไม่มี", "tr-th-points_label": "คะแนน",
                                     "csrf_token": csrf_of(client, path)})
     assert saved.status_code == 302
-    assert "<code>currency</code>" in client.get(path + "/publish").get_data(True) or \
-        "Currency" in client.get(path + "/publish").get_data(True)
-    post(client, path + "/publish", page=path + "/publish")
+    review = client.get(path + "/publish").get_data(True)
+    listed = re.findall(r"<li>([^<]*)</li>", review.split('<ul class="changed">')[1]
+                        .split("</ul>")[0])
+    assert listed == ["Currency"]  # the Thai points label was Thai already: no change
+    assert "translations" not in review.split('id="checks"')[0]
+    done = post(client, path + "/publish", page=path + "/publish")
+    progress = client.get(done.headers["Location"]).get_data(True)
+    assert "Publishing the new design" in progress and "version" not in progress.split("<h1>")[1]
     api = Api(app.test_client(), key)
     assert api.get(f"/programs/{program_id}").get_json()["currency"] == "THB"
     assert 'value="THB" selected' in client.get(path).get_data(as_text=True)
