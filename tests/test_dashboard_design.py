@@ -128,7 +128,8 @@ def test_draft_then_publish_moves_the_pass_version(app: Flask, client: FlaskClie
         assert program is not None and program.points_label == "Points"  # a draft only
         assert db.session.get(Member, member.get_json()["id"]).pass_version == before
     review = client.get(path + "/publish").get_data(as_text=True)
-    assert "points_label" in review and "1 Apple Wallet devices" in review
+    assert "<li>Points label</li>" in review and "1 Apple Wallet devices" in review
+    assert "points_label" not in review.split('id="checks"')[0]  # no raw field names
     done = post(client, path + "/publish", page=path + "/publish")
     assert done.status_code == 302 and done.headers["Location"] == path + "/progress"
     with app.app_context():
@@ -178,3 +179,62 @@ def test_a_cashier_cannot_reach_any_designer_page(app: Flask, client: FlaskClien
                            ("post", path + "/publish"), ("get", path + "/progress")):
         resp = getattr(cashier, method)(target, data={"csrf_token": token})
         assert resp.status_code == 403, target
+
+
+def test_the_merchant_sets_the_currency_in_the_designer(app: Flask,
+                                                        client: FlaskClient) -> None:
+    path, key = designer(app, client)
+    program_id = int(path.rsplit("/", 1)[1])
+    html = client.get(path).get_data(as_text=True)
+    assert 'id="f-currency"' in html and '<option value="THB"' in html
+    bad = client.post(path, data={**FORM, "currency": "BAHT",
+                                  "csrf_token": csrf_of(client, path)})
+    assert bad.status_code == 422
+    assert re.search(r'id="e-currency" role="alert" >\s*Must be a 3-letter currency code',
+                     bad.get_data(as_text=True))
+    first = client.post(path, data={**FORM, "languages": ["en", "th"], "tr-th-terms": "ไม่มี",
+                                    "csrf_token": csrf_of(client, path)})
+    assert first.status_code == 302
+    post(client, path + "/publish", page=path + "/publish")
+    saved = client.post(path, data={**FORM, "currency": "THB", "languages": ["en", "th"],
+                                    "tr-th-terms": "ไม่มี", "tr-th-points_label": "คะแนน",
+                                    "csrf_token": csrf_of(client, path)})
+    assert saved.status_code == 302
+    review = client.get(path + "/publish").get_data(True)
+    listed = re.findall(r"<li>([^<]*)</li>", review.split('<ul class="changed">')[1]
+                        .split("</ul>")[0])
+    assert listed == ["Currency"]  # the Thai points label was Thai already: no change
+    assert "translations" not in review.split('id="checks"')[0]
+    done = post(client, path + "/publish", page=path + "/publish")
+    progress = client.get(done.headers["Location"]).get_data(True)
+    assert "Publishing the new design" in progress and "version" not in progress.split("<h1>")[1]
+    api = Api(app.test_client(), key)
+    assert api.get(f"/programs/{program_id}").get_json()["currency"] == "THB"
+    assert 'value="THB" selected' in client.get(path).get_data(as_text=True)
+
+
+def test_undersized_logo_and_icon_are_reported(app: Flask, client: FlaskClient) -> None:
+    path, _key = designer(app, client)
+    token = csrf_of(client, path)
+    for kind in ("logo", "icon"):
+        sent = client.post(path + f"/images/{kind}", data={"csrf_token": token, "image": (
+            io.BytesIO(png(40, 40)), "tiny.png")}, headers={"X-Requested-With": "fetch"})
+        assert sent.status_code == 200
+    checks = preview(client, path)["checks"]
+    assert 'data-check="logo"' in checks and "40×40" in checks and "480×150" in checks
+    assert 'data-check="icon"' in checks and "87×87" in checks
+    assert "No problems found" not in checks
+    html = client.get(path).get_data(as_text=True)
+    assert 'data-min="480×150"' in html and 'data-small=' in html and 'data-not-image=' in html
+
+
+def test_a_file_that_is_not_an_image_is_refused_with_a_clear_message(
+        app: Flask, client: FlaskClient) -> None:
+    path, _key = designer(app, client)
+    token = csrf_of(client, path)
+    bad = client.post(path + "/images/logo", data={"csrf_token": token, "image": (
+        io.BytesIO(b"%PDF-1.4 fake"), "menu.pdf")}, headers={"X-Requested-With": "fetch"})
+    assert bad.status_code == 422 and "PNG or JPEG" in bad.get_json()["errors"]["logo"]
+    plain = client.post(path + "/images/logo", data={"csrf_token": token, "image": (
+        io.BytesIO(b"%PDF-1.4 fake"), "menu.pdf")})
+    assert plain.status_code == 422 and "PNG or JPEG" in plain.get_data(True)

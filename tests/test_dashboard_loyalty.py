@@ -131,6 +131,7 @@ def test_a_reward_value_that_does_not_fit_its_kind_shows_at_the_value(
                                                "value": "150", "points_cost": "10"})
     assert refused.status_code == 422
     assert error_of(refused.get_data(True), "value") == "A percentage is at most 100."
+    assert "percent_off reward" not in refused.get_data(True)  # no API words in a banner
     missing = send(client, f"{path}/rewards", {"name": "Half", "kind": "amount_off",
                                                "value": "", "points_cost": "0"})
     html = missing.get_data(True)

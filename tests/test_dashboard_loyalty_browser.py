@@ -140,3 +140,30 @@ def test_an_image_is_previewed_fitted_before_it_is_saved(
 
         saved = db.session.get(Program, program["id"])
         assert saved is not None and "strip" in (saved.draft or {}).get("images", {})
+
+
+def test_a_non_image_is_refused_at_once_and_a_small_logo_is_warned_about(
+        served: tuple[Flask, str], browser: Browser, database: str,  # noqa: F811
+        tmp_path: Path) -> None:
+    app, base = served
+    key = new_owner(app)
+    status, program = api(base, key, "POST", "/programs",
+                          {"name": "Bean There Rewards", "template": "cafe"})
+    assert status == 201
+    pdf = tmp_path / "menu.pdf"
+    pdf.write_bytes(b"%PDF-1.4 fake")
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (40, 40), (22, 92, 64)).save(tiny, "PNG")
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, base)
+    page.goto(f"{base}/design/{program['id']}")
+    check = page.locator("form[data-image-kind=logo] [data-image-check]")
+    page.locator("#f-logo").set_input_files(str(pdf))
+    expect(page.locator("#e-logo")).to_be_visible()
+    expect(page.locator("#e-logo")).to_contain_text("not a PNG or JPEG image")
+    expect(check).to_be_hidden()  # no broken preview, no "Use this image"
+    page.locator("#f-logo").set_input_files(str(tiny))
+    expect(check).to_be_visible()
+    expect(page.locator("#e-logo")).to_be_hidden()
+    expect(check).to_contain_text("40×40 pixels")
+    expect(check).to_contain_text("smaller than the recommended 480×150 pixels")

@@ -227,6 +227,15 @@ def test_an_email_list_upload_dry_runs_imports_and_reports_progress(
     assert dry.status_code == 200, dry.get_json()
     assert (dry.get_json()["valid"], dry.get_json()["duplicates"],
             dry.get_json()["error_count"]) == (1, 1, 1)
+    def raw(data: bytes) -> Any:
+        return client.post("/distribution/imports", data={
+            "csrf_token": csrf_of(client, "/distribution"), "key": key.group(1),
+            "program": str(program_id), "dry_run": "1",
+            "file": (io.BytesIO(data), "list.pdf")})
+    pdf = raw(b"%PDF-1.4 fake\n").get_json()["error"]
+    assert pdf["code"] == "not_csv" and "not a CSV text file" in pdf["fields"]["file"]
+    unmapped = raw(body.encode()).get_json()["error"]
+    assert "no e-mail column" in unmapped["message"] and "mapping=" not in unmapped["message"]
     missing = send()
     assert missing.status_code == 422 and "consent_basis" in missing.get_json()["error"]["fields"]
     started = send(consent_basis="Paper card customers who agreed")

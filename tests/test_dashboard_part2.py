@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from app.extensions import db
 from app.mail import tasks
@@ -112,12 +112,21 @@ def test_an_upload_works_as_plain_forms(app: Flask, client: FlaskClient) -> None
         "csrf_token": csrf_of(client, "/distribution"), "program": str(pid)})
     assert no_file.status_code == 422 and "Choose a CSV file." in no_file.get_data(as_text=True)
 
+    pdf = upload(client, pid, "%PDF-1.4 fake\n")
+    assert pdf.status_code == 422 and "not a CSV text file" in pdf.get_data(as_text=True)
+    assert "%PDF" not in pdf.get_data(as_text=True)
+    nul = upload(client, pid, "email\x00,name\nann@example.test,Ann\n")
+    assert nul.status_code == 422 and "not a CSV text file" in nul.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MemberImport)) == 0
+
     body = "E-mail Address,Full name\nnew1@example.test,New One\nann@example.test,Ann\nbad,X\n"
     stored = upload(client, pid, body)
     assert stored.status_code == 302
     check = stored.location
     page = client.get(check).get_data(as_text=True)
-    assert 'id="e-mapping"' in page and "no email column" in page  # map it first
+    assert 'id="e-mapping"' in page and "no e-mail column" in page  # map it first
+    assert "mapping=" not in page  # no API syntax in the dashboard
     assert '<label for="map-0">E-mail Address</label>' in page
 
     def send(**data: str) -> Any:

@@ -99,7 +99,7 @@ def test_an_email_list_upload_without_javascript(
     page.get_by_label("CSV file").set_input_files(str(csv_file))
     page.get_by_role("button", name="Check the file").click()
     expect(page.get_by_role("heading", name="Check the file")).to_be_visible()
-    expect(page.locator("#e-mapping")).to_contain_text("no email column")
+    expect(page.locator("#e-mapping")).to_contain_text("no e-mail column")
     page.get_by_label("Customer e-mail").select_option("email")
     page.get_by_label("Customer name").select_option("name")
     page.get_by_role("button", name="Check again").click()

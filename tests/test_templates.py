@@ -99,6 +99,18 @@ def test_back_text_and_terms_are_translated(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_texts_promise_no_reward_or_expiry_the_template_does_not_create(name: str) -> None:
+    """A program made from a template has the default rules, no reward and no expiry: its
+    texts must not promise a rate, a reward threshold or an expiry, in any language."""
+    design = load_template(name)
+    texts = [design["back_text"], design["terms"]] + [
+        text for table in design["translations"].values() for text in table.values()]
+    for text in texts:
+        assert not re.search(r"\d", text), text  # no "1 point per $1", "100 points", "12 months"
+    assert not re.search(r"expire|free", " ".join(texts[:2]), re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_template_images_are_valid_sources(name: str) -> None:
     design = load_template(name)
     for kind, data in design["images"].items():

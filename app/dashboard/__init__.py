@@ -91,10 +91,12 @@ def field_errors(exc: DomainError) -> dict[str, str]:
     """{field: message in the reader's language} of a validation error, for showing next to
     each field (the shared rules' messages translated; others as the error says them)."""
     out: dict[str, str] = {}
-    for problem in getattr(exc, "problems", None) or []:
+    problems = getattr(exc, "problems", None) or []
+    for problem in problems:
         out.setdefault(_field_name(problem.field) or "_",
                        i18n.rule_message(problem.template, problem.values))
-    for item in (exc.details or {}).get("fields") or []:
+    # The details repeat the problems in the API's words (a model check's without its field).
+    for item in [] if problems else (exc.details or {}).get("fields") or []:
         out.setdefault(_field_name(item.get("field", "")) or "_",
                        i18n.translate(str(item.get("message", exc.message))))
     if not out:

@@ -196,6 +196,12 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "คำที่อยู่เหนือยอดแต้ม เช่น แต้ม ดาว แสตมป์", "餘額上方的文字，例如：點數、星星、印章。",
         "Chữ phía trên số dư, ví dụ Điểm, Sao, Tem.",
         "Perkataan di atas baki, cth. Mata, Bintang, Setem."),
+    "Currency": ("สกุลเงิน", "貨幣", "Tiền tệ", "Mata wang"),
+    "Purchase amounts at the counter and values in analytics are in this currency.": (
+        "ยอดซื้อที่เคาน์เตอร์และมูลค่าในการวิเคราะห์ใช้สกุลเงินนี้",
+        "櫃台的消費金額與分析中的價值都以此貨幣計算。",
+        "Số tiền mua tại quầy và giá trị trong phân tích dùng tiền tệ này.",
+        "Jumlah pembelian di kaunter dan nilai dalam analitik menggunakan mata wang ini."),
     "Barcode type": ("ประเภทบาร์โค้ด", "條碼類型", "Loại mã vạch", "Jenis kod bar"),
     "QR works with every phone camera and most scanners.": (
         "QR ใช้ได้กับกล้องโทรศัพท์และเครื่องสแกนส่วนใหญ่", "QR 適用於所有手機相機與大多數掃描器。",
@@ -259,6 +265,34 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "對比度不足：與背景為 {ratio}:1（至少 {floor}:1 才易讀）。",
         "Độ tương phản thấp: {ratio}:1 so với nền (từ {floor}:1 trở lên mới dễ đọc).",
         "Kontras rendah: {ratio}:1 berbanding latar (sekurang-kurangnya {floor}:1 mudah dibaca)."),
+    "This file is not a PNG or JPEG image; choose a picture file.": (
+        "ไฟล์นี้ไม่ใช่ภาพ PNG หรือ JPEG โปรดเลือกไฟล์รูปภาพ",
+        "此檔案不是 PNG 或 JPEG 圖片，請選擇圖片檔案。",
+        "Tệp này không phải ảnh PNG hoặc JPEG; hãy chọn một tệp ảnh.",
+        "Fail ini bukan imej PNG atau JPEG; pilih fail gambar."),
+    "It is smaller than the recommended {min} pixels, so it will look blurry on phones.": (
+        "ภาพเล็กกว่าขนาดที่แนะนำ {min} พิกเซล จึงจะดูพร่ามัวบนโทรศัพท์",
+        "它小於建議的 {min} 像素，在手機上會顯得模糊。",
+        "Ảnh nhỏ hơn kích thước khuyến nghị {min} pixel nên sẽ bị mờ trên điện thoại.",
+        "Ia lebih kecil daripada saiz disyorkan {min} piksel, jadi ia akan kelihatan kabur "
+        "pada telefon."),
+    "This file is not a CSV text file. Save the list as CSV (comma-separated) and upload "
+    "that file.": (
+        "ไฟล์นี้ไม่ใช่ไฟล์ข้อความ CSV โปรดบันทึกรายชื่อเป็น CSV (คั่นด้วยจุลภาค) แล้วอัปโหลดไฟล์นั้น",
+        "此檔案不是 CSV 文字檔。請將名單另存為 CSV（逗號分隔）後上傳該檔案。",
+        "Tệp này không phải tệp văn bản CSV. Hãy lưu danh sách dưới dạng CSV (phân tách bằng "
+        "dấu phẩy) rồi tải tệp đó lên.",
+        "Fail ini bukan fail teks CSV. Simpan senarai sebagai CSV (dipisahkan koma) dan muat "
+        "naik fail itu."),
+    "The file has no e-mail column. Choose below which column holds the e-mail addresses, or "
+    "name that column \u201cemail\u201d in the file.": (
+        "ไฟล์ไม่มีคอลัมน์อีเมล เลือกด้านล่างว่าคอลัมน์ใดมีที่อยู่อีเมล หรือตั้งชื่อคอลัมน์นั้นว่า "
+        "\u201cemail\u201d ในไฟล์",
+        "檔案沒有電子郵件欄。請在下方選擇哪一欄是電子郵件地址，或在檔案中將該欄命名為「email」。",
+        "Tệp không có cột e-mail. Hãy chọn bên dưới cột chứa địa chỉ e-mail, hoặc đặt tên cột "
+        "đó là \u201cemail\u201d trong tệp.",
+        "Fail tiada lajur e-mel. Pilih di bawah lajur yang memuatkan alamat e-mel, atau namakan "
+        "lajur itu \u201cemail\u201d dalam fail."),
     "The card has no {kind} image.": ("บัตรยังไม่มีภาพ {kind}", "卡片沒有 {kind} 圖片。",
                                       "Thẻ chưa có ảnh {kind}.", "Kad tiada imej {kind}."),
     "The {kind} image is {width}×{height} pixels: upload at least {min_w}×{min_h} so it stays "
@@ -295,10 +329,10 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "Không có gì để phát hành: bản nháp giống thẻ đã phát hành.",
         "Tiada apa untuk diterbitkan: draf sama dengan kad yang diterbitkan."),
     "Publishing": ("กำลังเผยแพร่", "發布中", "Đang phát hành", "Menerbitkan"),
-    "Publishing design version {version}": ("กำลังเผยแพร่ดีไซน์เวอร์ชัน {version}",
-                                            "正在發布第 {version} 版設計",
-                                            "Đang phát hành thiết kế phiên bản {version}",
-                                            "Menerbitkan reka bentuk versi {version}"),
+    "Publishing the new design to installed cards": (
+        "กำลังเผยแพร่ดีไซน์ใหม่ไปยังบัตรที่ติดตั้งไว้", "正在將新設計發布到已安裝的卡片",
+        "Đang phát hành thiết kế mới tới các thẻ đã cài",
+        "Menerbitkan reka bentuk baharu ke kad yang dipasang"),
     "Apple Wallet devices": ("อุปกรณ์ Apple Wallet", "Apple Wallet 裝置", "Thiết bị Apple Wallet",
                              "Peranti Apple Wallet"),
     "Google Wallet cards": ("บัตร Google Wallet", "Google Wallet 卡片", "Thẻ Google Wallet",
@@ -750,10 +784,11 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "Earning": ("การสะสม", "累點", "Tích điểm", "Kutipan"),
     "Points per currency unit": ("แต้มต่อหนึ่งหน่วยเงิน", "每一貨幣單位的點數",
                                  "Điểm cho mỗi đơn vị tiền", "Mata bagi setiap unit mata wang"),
-    "E.g. 1 point per baht; 0.1 for one point per 10.": (
-        "เช่น 1 แต้มต่อบาท; 0.1 คือหนึ่งแต้มต่อ 10 บาท", "例如每 1 元 1 點；0.1 表示每 10 元 1 點。",
-        "Ví dụ 1 điểm mỗi đồng baht; 0.1 là một điểm cho mỗi 10.",
-        "Cth. 1 mata bagi setiap baht; 0.1 untuk satu mata bagi setiap 10."),
+    "E.g. 1: one point per unit of the card's currency; 0.1: one point per 10 units.": (
+        "เช่น 1: หนึ่งแต้มต่อหนึ่งหน่วยเงินของบัตร; 0.1: หนึ่งแต้มต่อ 10 หน่วย",
+        "例如 1：卡片貨幣每一單位 1 點；0.1：每 10 單位 1 點。",
+        "Ví dụ 1: một điểm cho mỗi đơn vị tiền của thẻ; 0.1: một điểm cho mỗi 10 đơn vị.",
+        "Cth. 1: satu mata bagi setiap unit mata wang kad; 0.1: satu mata bagi setiap 10 unit."),
     "Rounding": ("การปัดเศษ", "進位方式", "Làm tròn", "Pembundaran"),
     "Round down": ("ปัดลง", "無條件捨去", "Làm tròn xuống", "Bundar ke bawah"),
     "Round to nearest": ("ปัดเป็นค่าใกล้สุด", "四捨五入", "Làm tròn gần nhất",

@@ -70,9 +70,10 @@ def _contrast(design: dict[str, Any]) -> list[Check]:
 
 
 def _images(sources: dict[str, tuple[int, int] | None], present: set[str]) -> list[Check]:
-    """Missing images, uploads too small to be sharp, and a strip that will be cropped."""
+    """Missing images, uploads (logo, strip, icon) too small to be sharp, and a strip that will
+    be cropped."""
     out = []
-    for kind in ("logo", "strip"):
+    for kind in ("logo", "strip", "icon"):
         size = sources.get(kind)
         if size is None:
             if kind not in present:

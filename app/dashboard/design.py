@@ -86,6 +86,7 @@ def _context(program: Program, design: dict[str, Any], errors: dict[str, str] | 
             "form": {**design, **(form or {})},
             "card_languages": i18n.LANGUAGES, "translated": drafts.TRANSLATED,
             "barcodes": ("qr", "pdf417", "aztec", "code128"),
+            "currencies": drafts.CURRENCIES, "min_sizes": checks.MIN_SOURCE,
             "has_draft": bool(program.draft), "tr": lambda text, lang: i18n.translate(
                 text, lang, design.get("translations") or {})}
 
@@ -185,10 +186,7 @@ def design_review(program_id: int) -> BaseResponse:
     """Before publishing: what changes, the checks, and the cards it will update."""
     program = _program(program_id)
     design = drafts.current_design(program)
-    published = drafts.published_design(program)
-    changed = [k for k in drafts.EDITED if design.get(k) != published.get(k)]
-    changed += [f"{k} image" for k in ((program.draft or {}).get("images") or {})]
-    return page("publish.html", changed=changed, progress=drafts.progress(program),
+    return page("publish.html", changed=drafts.changes(program), progress=drafts.progress(program),
                 **_context(program, design))
 
 

@@ -100,8 +100,35 @@ def distribution_import() -> tuple[dict[str, Any], int]:
         return _upload()
     except DomainError as exc:
         db.session.rollback()
-        return {"error": {"code": exc.code, "message": translate(exc.message),
+        return {"error": {"code": exc.code, "message": translate(dashboard_message(exc)),
                           "fields": field_errors(exc) if exc.details else {}}}, exc.status
+
+
+NOT_CSV = "This file is not a CSV text file. Save the list as CSV (comma-separated) and " \
+    "upload that file."
+BINARY_STARTS = (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff",
+                 b"GIF8", b"{\\rtf")
+"""How files that are no CSV begin: PDF, a zip (xlsx, docx, numbers), old Office, images, RTF."""
+NO_EMAIL_COLUMN = "The file has no e-mail column. Choose below which column holds the " \
+    "e-mail addresses, or name that column \u201cemail\u201d in the file."
+
+
+def refuse_binary(spooled: csvread.Spooled) -> None:
+    """Refuse a file that is not text (a PDF, a spreadsheet, a picture, NUL bytes) before its
+    first line is read as a header."""
+    spooled.file.seek(0)
+    head = spooled.file.read(csvread.PIECE)
+    spooled.file.seek(0)
+    if head.startswith(BINARY_STARTS) or b"\x00" in head:
+        raise ValidationError(NOT_CSV, code="not_csv", details={"fields": [
+            {"field": "file", "message": NOT_CSV}]})
+
+
+def dashboard_message(exc: DomainError) -> str:
+    """A refusal in the dashboard's words (the API's names its `mapping` option)."""
+    if exc.code == "missing_email_column":
+        return NO_EMAIL_COLUMN
+    return exc.message
 
 
 def spooled_upload() -> tuple[Program, csvread.Spooled]:
@@ -112,8 +139,13 @@ def spooled_upload() -> tuple[Program, csvread.Spooled]:
             {"field": "file", "message": "Choose a CSV file."}]})
     program = get_program(g.membership.merchant,
                           whole_number(request.form.get("program"), "program", 0, 1, MAX_ID))
-    return program, csvread.spool(upload.stream,
-                                  current_app.config["SETTINGS"].IMPORT_MAX_BYTES)
+    spooled = csvread.spool(upload.stream, current_app.config["SETTINGS"].IMPORT_MAX_BYTES)
+    try:
+        refuse_binary(spooled)
+    except ValidationError:
+        spooled.file.close()
+        raise
+    return program, spooled
 
 
 def _upload() -> tuple[dict[str, Any], int]:

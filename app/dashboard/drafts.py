@@ -27,12 +27,15 @@ from app.validation import parse
 from app.wallet import i18n, images
 
 EDITED = ("name", "organization_name", "description", "logo_text", "background_color",
-          "foreground_color", "label_color", "points_label", "barcode_format", "language",
-          "back_text", "terms", "translations")
+          "foreground_color", "label_color", "points_label", "barcode_format", "currency",
+          "language", "back_text", "terms", "translations")
 """The design fields the designer edits (the rest keep their values)."""
 TRANSLATED = ("points_label", "back_text", "terms")
 """The merchant's texts the card shows and translates (labels and back of the card)."""
 IMAGE_KINDS = ("logo", "strip", "icon")
+CURRENCIES = ("THB", "MYR", "VND", "TWD", "HKD", "SGD", "IDR", "PHP", "USD", "EUR", "GBP",
+              "AUD", "JPY", "CNY")
+"""The currencies the designer offers first (the program's own is always offered too)."""
 
 
 def published_design(program: Program) -> dict[str, Any]:
@@ -43,6 +46,36 @@ def published_design(program: Program) -> dict[str, Any]:
 def current_design(program: Program) -> dict[str, Any]:
     """The design being edited: the draft over the published design."""
     return {**published_design(program), **((program.draft or {}).get("design") or {})}
+
+
+LABELS = {"name": "Card name", "organization_name": "Business name",
+          "description": "Description (for screen readers)", "logo_text": "Text beside the logo",
+          "background_color": "Background", "foreground_color": "Text", "label_color": "Labels",
+          "points_label": "Points label", "barcode_format": "Barcode type", "currency": "Currency",
+          "language": "Language you write the card in", "back_text": "About the program",
+          "terms": "Terms and conditions", "translations": "Languages", "logo": "Logo",
+          "strip": "Strip picture", "icon": "Icon"}
+"""The designer's own label of each field and image (English; the page translates it)."""
+
+
+def _as_shown(design: dict[str, Any]) -> tuple[list[str], dict[tuple[str, str], str]]:
+    """What the translations make the card show: its languages and each text in each."""
+    languages = languages_of(design)
+    overrides = design.get("translations") or {}
+    return languages, {(lang, key): i18n.translate(str(design.get(key) or "").strip(), lang,
+                                                   overrides)
+                       for lang in languages[1:] for key in TRANSLATED}
+
+
+def changes(program: Program) -> list[str]:
+    """The fields and images the draft really changes, as the designer's labels (English)."""
+    design, published = current_design(program), published_design(program)
+    changed = [key for key in EDITED if key != "translations"
+               and design.get(key) != published.get(key)]
+    if _as_shown(design) != _as_shown(published):
+        changed.append("translations")
+    changed += [kind for kind in IMAGE_KINDS if kind in ((program.draft or {}).get("images") or {})]
+    return [LABELS[key] for key in changed]
 
 
 def languages_of(design: dict[str, Any]) -> list[str]:

@@ -170,7 +170,7 @@ RULE_FIELDS = (
     FormField("mode", "Card type", "select", choices=(("points", "Points"),
                                                      ("stamps", "Stamps")), group="Earning"),
     FormField("points_per_unit", "Points per currency unit", "number",
-              "E.g. 1 point per baht; 0.1 for one point per 10.",
+              "E.g. 1: one point per unit of the card's currency; 0.1: one point per 10 units.",
               attrs='min="0" step="any" inputmode="decimal"', group="Earning"),
     FormField("rounding", "Rounding", "select", choices=(
         ("floor", "Round down"), ("round", "Round to nearest"), ("ceil", "Round up")),

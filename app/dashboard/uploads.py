@@ -14,7 +14,12 @@ from flask import g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import bp, committed, field_errors, page, security
-from app.dashboard.distribution import distribution_page, progress_json, spooled_upload
+from app.dashboard.distribution import (
+    dashboard_message,
+    distribution_page,
+    progress_json,
+    spooled_upload,
+)
 from app.dashboard.i18n import translate
 from app.distribution import csvread, imports
 from app.errors import DomainError, ValidationError
@@ -63,7 +68,7 @@ def _check_page(job: MemberImport, columns: dict[str, str], status: int = 200,
         report = imports.preview_stored(get_program(g.membership.merchant, job.program_id),
                                         job, columns)
     except DomainError as exc:
-        errors.setdefault("mapping", exc.message)
+        errors.setdefault("mapping", dashboard_message(exc))
     return page("import_check.html", status, job=job, columns=columns, report=report,
                 fields=imports.FIELDS, errors=_translated(errors), basis=basis)
 
@@ -103,7 +108,7 @@ def distribution_upload_start(import_id: int) -> BaseResponse:
     try:
         columns = _mapping(job)
     except DomainError as exc:
-        return _check_page(job, job.columns, exc.status, {"mapping": exc.message}, basis)
+        return _check_page(job, job.columns, exc.status, {"mapping": dashboard_message(exc)}, basis)
     job.columns = columns
     if "start" not in request.form:
         return redirect(url_for("dashboard.distribution_upload_check", import_id=job.id))
@@ -113,7 +118,7 @@ def distribution_upload_start(import_id: int) -> BaseResponse:
     try:
         imports.resolve_columns(job.header or [], {k.casefold(): v for k, v in columns.items()})
     except DomainError as exc:
-        return _check_page(job, columns, exc.status, {"mapping": exc.message}, basis)
+        return _check_page(job, columns, exc.status, {"mapping": dashboard_message(exc)}, basis)
     imports.start_checked(job, columns, basis)
     return redirect(url_for("dashboard.distribution_import_page", import_id=job.id))
 

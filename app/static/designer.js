@@ -99,13 +99,17 @@
   // centre (strip, icon) to the card's shape, as the server will process it.
   var SHAPES = {logo: [160, 50], strip: [375, 123], icon: [29, 29]};
 
-  function describe(note, kind, width, height) {
+  function describe(note, kind, width, height, minimum) {
     var shape = SHAPES[kind];
     var text = note.dataset.size.replace("{width}", width).replace("{height}", height) + " ";
     var ratio = width / height, wanted = shape[0] / shape[1];
     if (kind === "logo") { text += note.dataset.fit; }
     else if (Math.abs(ratio - wanted) < 0.01) { text += note.dataset.exact; }
     else { text += ratio > wanted ? note.dataset.sides : note.dataset.ends; }
+    var least = minimum.split("×");
+    if (width < +least[0] || height < +least[1]) {
+      text += " " + note.dataset.small.replace("{min}", minimum);
+    }
     note.textContent = text;
   }
 
@@ -140,19 +144,32 @@
       shown = URL.createObjectURL(input.files[0]);
       var whole = imageForm.querySelector("[data-image-whole]");
       result.onload = function () {
-        describe(imageForm.querySelector("[data-image-note]"), kind, result.naturalWidth, result.naturalHeight);
+        describe(imageForm.querySelector("[data-image-note]"), kind, result.naturalWidth,
+                 result.naturalHeight, imageForm.dataset.min);
+        error.hidden = true;
+        imageForm.classList.remove("has-error");
+        check.hidden = false;
+        imageForm.querySelector("[data-image-use]").focus();
         if (whole) {
           // the whole image at most 375 wide and 160 high, keeping its shape
           whole.parentNode.style.width = Math.min(375, 160 * result.naturalWidth / result.naturalHeight) + "px";
           frameCrop(imageForm.querySelector("[data-crop-window]"), kind, result.naturalWidth, result.naturalHeight);
         }
       };
+      // a file that is not a picture is refused at once (the server refuses it too)
+      result.onerror = refuse;
+      if (["image/png", "image/jpeg"].indexOf(input.files[0].type) < 0) { refuse(); return; }
       result.src = shown;
       if (whole) { whole.src = shown; }
-      error.hidden = true;
-      check.hidden = false;
-      imageForm.querySelector("[data-image-use]").focus();
     });
+
+    function refuse() {
+      close();
+      input.value = "";
+      error.textContent = imageForm.dataset.notImage;
+      error.hidden = false;
+      imageForm.classList.add("has-error");
+    }
     imageForm.querySelector("[data-image-cancel]").addEventListener("click", function () {
       close();
       input.value = "";
