@@ -429,3 +429,15 @@ def test_without_google_the_signup_page_promises_only_apple_and_the_browser(
     page = client.get(f"/join/{program['id']}?lang=en").get_data(True)
     assert "Apple Wallet or right in your browser" in page
     assert "Google Wallet" not in page
+
+
+def test_every_page_names_an_icon_that_answers(client: FlaskClient, member: dict[str, Any]
+                                               ) -> None:
+    """Browsers ask for an icon on every page: the dashboard's and the signup pages' is the
+    service's own, a card page's is the merchant's home-screen icon."""
+    wanted = {"/login": "image/svg+xml", card_path(member): "image/png"}
+    for path, mimetype in wanted.items():
+        html = client.get(path, follow_redirects=True).get_data(as_text=True)
+        [icon] = re.findall(r'<link rel="icon" href="([^"]+)"', html)
+        answer = client.get(urlsplit(icon).path)
+        assert answer.status_code == 200 and answer.mimetype == mimetype, (path, icon)
