@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
@@ -122,9 +123,12 @@ def test_a_manager_may_design_but_not_manage_staff_or_keys(app: Flask,
                                                            client: FlaskClient) -> None:
     new_owner(app)
     log_in(client)
-    post(client, "/staff/invite", {"email": "boss@example.test", "role": "manager"},
-         page="/staff")
+    invited = post(client, "/staff/invite", {"email": "boss@example.test", "role": "manager"},
+                   page="/staff")
     path = link_in(mails(app)[-1], BASE_URL)
+    shown = re.search(r'id="invite-link" type="text" readonly value="([^"]+)"',
+                      invited.get_data(True))
+    assert shown and shown.group(1) == BASE_URL + path  # to pass on by chat, as mailed
     manager = app.test_client()
     manager.post(path, data={"csrf_token": csrf_of(manager, path),
                              "password": "manager password"})

@@ -155,4 +155,5 @@ def invite() -> Answer:
     row, token = accounts.invite(g.membership.merchant, form, g.user)
     link = public_url(url_for("dashboard.accept_invitation", token=token))
     sent = invitation_mail(row.email, row.merchant.name, row.role, link, g.lang, token[-12:])
-    return staff_page(200, errors={}, values={}, invited=row, mailed=sent)
+    return staff_page(200, errors={}, values={}, invited=row, mailed=sent, link=link,
+                      days=accounts.INVITATION_DAYS)

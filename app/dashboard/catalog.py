@@ -430,6 +430,13 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "Không gửi được email mời; hãy thử lại sau.",
         "E-mel jemputan tidak dapat dihantar; cuba lagi kemudian."),
     "Send invitation": ("ส่งคำเชิญ", "寄送邀請", "Gửi lời mời", "Hantar jemputan"),
+    "Or pass this link on yourself, by chat for example (it works once, for {days} days):": (
+        "หรือส่งลิงก์นี้ให้เองก็ได้ เช่น ทางแชท (ใช้ได้ครั้งเดียว ภายใน {days} วัน):",
+        "也可以自己轉交這個連結，例如用聊天軟體（只能使用一次，{days} 天內有效）：",
+        "Hoặc tự gửi liên kết này, ví dụ qua tin nhắn (dùng được một lần, trong {days} ngày):",
+        "Atau hantar pautan ini sendiri, contohnya melalui sembang (sekali guna, selama {days} "
+        "hari):"),
+    "Invitation link": ("ลิงก์คำเชิญ", "邀請連結", "Liên kết mời", "Pautan jemputan"),
     # mails
     "Someone asked to reset the password of your walletpass account. Open this link within an "
     "hour to choose a new password:": (
