@@ -127,7 +127,7 @@ def test_first_login_to_published_card(served: tuple[Flask, str], browser: Brows
     expect(front.locator(".apple-primary .lbl")).to_have_text("Stars")
     page.locator("#f-foreground_color").fill("#1E6B45")  # hard to read on green
     check = page.locator('#checks [data-check="foreground_color"]')
-    expect(check).to_contain_text("Low contrast")
+    expect(check).to_contain_text("Text colour: low contrast")
     shot(page, "desktop-05-design-check", database, full=False)
     page.locator("#preview").screenshot(path=str(SHOTS / "desktop-05b-preview.png")) \
         if database == "sqlite" else None

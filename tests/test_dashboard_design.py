@@ -82,7 +82,7 @@ def test_design_checks_fire(app: Flask, client: FlaskClient) -> None:
     assert 'data-check="foreground_color"' not in preview(client, path)["checks"]
     checks = preview(client, path, foreground_color="#5A3D2E",
                      logo_text="Bean There Cafe and Roastery")["checks"]
-    assert 'data-check="foreground_color"' in checks and "Low contrast" in checks
+    assert 'data-check="foreground_color"' in checks and "Text colour: low contrast" in checks
     assert 'data-check="logo_text"' in checks
 
 

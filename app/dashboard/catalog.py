@@ -260,11 +260,20 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "「{text}」共 {length} 個字元：手機約在 {limit} 個字元後截斷。",
         "“{text}” dài {length} ký tự: điện thoại sẽ cắt sau khoảng {limit}.",
         "“{text}” panjangnya {length} aksara: telefon memotongnya selepas kira-kira {limit}."),
-    "Low contrast: {ratio}:1 against the background (at least {floor}:1 is easy to read).": (
-        "คอนทราสต์ต่ำ: {ratio}:1 เทียบกับพื้นหลัง (อย่างน้อย {floor}:1 จึงอ่านง่าย)",
-        "對比度不足：與背景為 {ratio}:1（至少 {floor}:1 才易讀）。",
-        "Độ tương phản thấp: {ratio}:1 so với nền (từ {floor}:1 trở lên mới dễ đọc).",
-        "Kontras rendah: {ratio}:1 berbanding latar (sekurang-kurangnya {floor}:1 mudah dibaca)."),
+    "Text colour: low contrast, {ratio}:1 against the background (at least {floor}:1 is "
+    "easy to read).": (
+        "สีตัวอักษร: คอนทราสต์ต่ำ {ratio}:1 เทียบกับพื้นหลัง (อย่างน้อย {floor}:1 จึงอ่านง่าย)",
+        "文字顏色：對比度不足，與背景為 {ratio}:1（至少 {floor}:1 才易讀）。",
+        "Màu chữ: độ tương phản thấp, {ratio}:1 so với nền (từ {floor}:1 trở lên mới dễ đọc).",
+        "Warna teks: kontras rendah, {ratio}:1 berbanding latar (sekurang-kurangnya {floor}:1 "
+        "mudah dibaca)."),
+    "Label colour: low contrast, {ratio}:1 against the background (at least {floor}:1 is "
+    "easy to read).": (
+        "สีป้ายกำกับ: คอนทราสต์ต่ำ {ratio}:1 เทียบกับพื้นหลัง (อย่างน้อย {floor}:1 จึงอ่านง่าย)",
+        "標籤顏色：對比度不足，與背景為 {ratio}:1（至少 {floor}:1 才易讀）。",
+        "Màu nhãn: độ tương phản thấp, {ratio}:1 so với nền (từ {floor}:1 trở lên mới dễ đọc).",
+        "Warna label: kontras rendah, {ratio}:1 berbanding latar (sekurang-kurangnya {floor}:1 "
+        "mudah dibaca)."),
     "This file is not a PNG or JPEG image; choose a picture file.": (
         "ไฟล์นี้ไม่ใช่ภาพ PNG หรือ JPEG โปรดเลือกไฟล์รูปภาพ",
         "此檔案不是 PNG 或 JPEG 圖片，請選擇圖片檔案。",

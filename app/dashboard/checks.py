@@ -59,12 +59,14 @@ def _contrast(design: dict[str, Any]) -> list[Check]:
     """Text and labels that are hard to read on the background (WCAG 2 ratio)."""
     background = design.get("background_color") or "#000000"
     out = []
-    for key, floor, level in (("foreground_color", TEXT_CONTRAST, "error"),
-                              ("label_color", LABEL_CONTRAST, "warning")):
+    for key, floor, level, message in (
+            ("foreground_color", TEXT_CONTRAST, "error", "Text colour: low contrast, {ratio}:1 "
+             "against the background (at least {floor}:1 is easy to read)."),
+            ("label_color", LABEL_CONTRAST, "warning", "Label colour: low contrast, {ratio}:1 "
+             "against the background (at least {floor}:1 is easy to read).")):
         ratio = contrast_ratio(design.get(key) or "#FFFFFF", background)
         if ratio < floor:
-            out.append(Check(level, key, "Low contrast: {ratio}:1 against the background "
-                             "(at least {floor}:1 is easy to read).",
+            out.append(Check(level, key, message,
                              {"ratio": f"{ratio:.1f}", "floor": f"{floor:g}"}))
     return out
 
