@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.extensions import db
-from app.models import LedgerEntry, Member, OutboxEvent, User
+from app.models import GoogleObject, LedgerEntry, Member, OutboxEvent, User
 from tests.conftest import BASE_URL, Api
 from tests.dashboard_helpers import csrf_of, link_in, log_in, mails, new_owner, post
 
@@ -272,3 +272,18 @@ def test_a_cashier_may_undo_only_their_own_recent_action(app: Flask,
     assert 'name="back" value="scan"' in html  # their own earn can be undone
     with app.app_context():
         assert db.session.get(Member, member["id"]).points == 13
+
+
+def test_the_member_page_says_when_google_refused_the_card(app: Flask,
+                                                           client: FlaskClient) -> None:
+    _api, _program_id, member = setup(app, client)
+    page = f"/members/{member['id']}"
+    with app.app_context():
+        db.session.add(GoogleObject(member_id=member["id"], inserted=True, status=200))
+        db.session.commit()
+    shown = client.get(page).get_data(as_text=True)
+    assert "<strong>Google Wallet</strong>" in shown and "· 200" not in shown  # no bare codes
+    with app.app_context():
+        db.session.execute(db.update(GoogleObject).values(status=403))
+        db.session.commit()
+    assert "Google refused the last update (answer 403)." in client.get(page).get_data(True)

@@ -439,6 +439,11 @@ _MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "Không gửi được email mời; hãy thử lại sau.",
         "E-mel jemputan tidak dapat dihantar; cuba lagi kemudian."),
     "Send invitation": ("ส่งคำเชิญ", "寄送邀請", "Gửi lời mời", "Hantar jemputan"),
+    "Google refused the last update (answer {status}).": (
+        "Google ปฏิเสธการอัปเดตล่าสุด (คำตอบ {status})",
+        "Google 拒絕了上次更新（回應 {status}）。",
+        "Google đã từ chối lần cập nhật gần nhất (mã {status}).",
+        "Google menolak kemas kini terakhir (jawapan {status})."),
     "Or pass this link on yourself, by chat for example (it works once, for {days} days):": (
         "หรือส่งลิงก์นี้ให้เองก็ได้ เช่น ทางแชท (ใช้ได้ครั้งเดียว ภายใน {days} วัน):",
         "也可以自己轉交這個連結，例如用聊天軟體（只能使用一次，{days} 天內有效）：",
