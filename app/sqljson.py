@@ -36,26 +36,6 @@ class json_array_agg(FunctionElement[Any]):  # noqa: N801
     inherit_cache = True
 
 
-@compiles(json_row, "sqlite")
-def _row_sqlite(element: json_row, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_row, "postgresql")
-def _row_postgresql(element: json_row, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_build_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_array_agg, "sqlite")
-def _agg_sqlite(element: json_array_agg, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_group_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_array_agg, "postgresql")
-def _agg_postgresql(element: json_array_agg, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_agg({compiler.process(element.clauses, **kw)})"
-
-
 class exact_float(FunctionElement[Any]):  # noqa: N801
     """A float column as text that float() reads back to the very same value."""
 
@@ -64,14 +44,25 @@ class exact_float(FunctionElement[Any]):  # noqa: N801
     inherit_cache = True
 
 
-@compiles(exact_float, "sqlite")
-def _float_sqlite(element: exact_float, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"printf('%!.17g', {compiler.process(element.clauses, **kw)})"
+SQL: dict[type[FunctionElement[Any]], dict[str, str]] = {
+    json_row: {"sqlite": "json_array({})", "postgresql": "json_build_array({})"},
+    json_array_agg: {"sqlite": "json_group_array({})", "postgresql": "json_agg({})"},
+    exact_float: {"sqlite": "printf('%!.17g', {})", "postgresql": "CAST({} AS TEXT)"},
+}
+"""Each function's SQL per database, its arguments in place of {}."""
 
 
-@compiles(exact_float, "postgresql")
-def _float_postgresql(element: exact_float, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+def _register(function: type[FunctionElement[Any]], dialect: str, template: str) -> None:
+    """Compile `function` on `dialect` as `template` around its arguments."""
+
+    @compiles(function, dialect)
+    def _compile(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+        return template.format(compiler.process(element.clauses, **kw))
+
+
+for _function, _templates in SQL.items():
+    for _dialect, _template in _templates.items():
+        _register(_function, _dialect, _template)
 
 
 def json_rows(value: Any) -> list[list[Any]]:
