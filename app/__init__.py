@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import secrets
@@ -87,13 +88,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _init_wallet(app, settings)
     _init_mail(app, settings)
     _register_blueprints(app)
+    from app import tasks  # noqa: F401  (each feature registers its sweeps with app.jobs)
+
     if settings.CELERY_BROKER_URL:
         from app.jobs import celery_init_app
 
         celery_init_app(app)
-    from app.cli import register_commands
-
-    register_commands(app)
     return app
 
 
@@ -108,7 +108,8 @@ def refuse_unstorable_query() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    """Attach every blueprint of the service."""
+    """Attach every blueprint of the service, once the views have added their routes."""
+    _import_views()
     from app import dashboard
     from app.analytics.views import bp as analytics_bp
     from app.api import bp as api_bp
@@ -124,6 +125,25 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp)
     app.register_blueprint(analytics_bp)
     dashboard.init_app(app)
+
+
+VIEW_MODULES = (
+    *(f"app.api.{name}" for name in ("contract", "devices", "imports", "locations", "loyalty",
+                                      "mail", "members", "openapi", "posters", "programs",
+                                      "webhooks")),
+    *(f"app.dashboard.{name}" for name in ("analytics", "auth", "design", "distribution",
+                                            "home", "loyalty", "members", "scanner",
+                                            "settings", "staff", "uploads")),
+    "app.web.cards", "app.web.signup",
+)
+"""The modules whose routes register on a package's blueprint (api, dashboard, web). The
+factory imports them, not the package, so no blueprint sits in an import cycle."""
+
+
+def _import_views() -> None:
+    """Import every view module (each adds its routes to its package's blueprint)."""
+    for name in VIEW_MODULES:
+        importlib.import_module(name)
 
 
 def _init_wallet(app: Flask, settings: Settings) -> None:

@@ -59,17 +59,11 @@ def main() -> None:
     """walletpass: loyalty cards on Apple Wallet and Google Wallet."""
 
 
-def register_commands(app: Flask) -> None:
-    """Attach the service's commands to the app's CLI (as `flask` and test runners see it)."""
-    for command in COMMANDS:
-        app.cli.add_command(command)
-
-
 def ensure_schema() -> None:
     """Bring the current app's database to the newest migration, one process at a time."""
     from flask_migrate import upgrade
 
-    from app import startup_lock
+    from app.startup import startup_lock
 
     if schema_is_current():
         return
@@ -145,9 +139,8 @@ def _start_worker(app: Flask) -> None:
 @with_database
 def sweep_cmd() -> None:
     """Run every background sweep once (pushes, deliveries, expiry) and exit."""
-    from app.jobs import SWEEPS, import_sweeps, run_sweep_now
+    from app.jobs import SWEEPS, run_sweep_now
 
-    import_sweeps()
     for name in SWEEPS:
         click.echo(f"{name}: {run_sweep_now(name)} handled")
 

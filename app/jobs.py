@@ -158,17 +158,11 @@ def start_embedded_worker(app: Flask) -> EmbeddedWorker | None:
     settings = app.config["SETTINGS"]
     if settings.CELERY_BROKER_URL or not settings.EMBEDDED_WORKER:
         return None
-    import_sweeps()
     worker = EmbeddedWorker(app, settings.WORKER_POLL_SECONDS)
     app.extensions["walletpass.dispatch"] = worker.dispatch
     app.extensions["walletpass.worker"] = worker
     worker.start()
     return worker
-
-
-def import_sweeps() -> None:
-    """Import the modules that register sweeps."""
-    import app.tasks  # noqa: F401
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -190,7 +184,6 @@ def celery_init_app(app: Flask) -> Celery:
         # A broker outage must not stall API writes: publishing fails fast, beat catches up.
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
     )
-    import_sweeps()
     celery_app.conf.beat_schedule = {
         f"sweep-{name}": {"task": "walletpass.run_sweep", "schedule": sw.every, "args": (name,)}
         for name, sw in SWEEPS.items()
@@ -213,5 +206,4 @@ def _celery_dispatch(names: list[str]) -> None:
 @shared_task(name="walletpass.run_sweep", ignore_result=True)
 def run_sweep(name: str) -> int:
     """Celery task: run one sweep."""
-    import_sweeps()
     return run_sweep_now(name)

@@ -149,13 +149,12 @@ def seed_delivered_google(app: Flask, google: Any, program: Any) -> None:
 def _design_change(app: Flask, google: Any, program_id: int) -> dict[str, float]:
     """Calls, 429s and seconds for a colour change to reach Google."""
     from app.extensions import db
-    from app.jobs import PASS_UPDATES, import_sweeps, run_sweep_now
+    from app.jobs import PASS_UPDATES, run_sweep_now
     from app.models import Program
     from app.programs.operations import update_program
     from app.programs.schemas import ProgramDesign
     from app.validation import parse
 
-    import_sweeps()
     before, throttled = len(google.calls()), google.throttled
     with app.app_context():
         started = time.perf_counter()

@@ -99,7 +99,7 @@ def one(url: str, rows: int, tmp: Path, trace: bool, mail: bool) -> dict[str, An
     """Import one generated file (in this process) and measure it; with `mail`, then the
     welcome mails to a local SMTP server, and importing the file again."""
     from app.distribution import imports
-    from app.jobs import import_sweeps, run_sweep_now
+    from app.jobs import run_sweep_now
     from tests.conftest import Api, new_api_key
 
     logging.disable(logging.WARNING)
@@ -112,7 +112,6 @@ def one(url: str, rows: int, tmp: Path, trace: bool, mail: bool) -> dict[str, An
     program = api.post("/programs", {"name": "Bench", "template": "cafe"}).get_json()
     csv_path = tmp / "list.csv"
     expected = write_csv(csv_path, rows)
-    import_sweeps()
     base_rss = rss_mb()
     if trace:
         tracemalloc.start()

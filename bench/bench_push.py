@@ -181,13 +181,12 @@ def _populate(app: Flask, tokens: list[str]) -> int:
 def _fan_out(app: Flask, program_id: int, count: int, color: str) -> float:
     """Pushes per second of one program-wide change to every device, through the sweep."""
     from app.extensions import db
-    from app.jobs import PASS_UPDATES, import_sweeps, run_sweep_now
+    from app.jobs import PASS_UPDATES, run_sweep_now
     from app.models import AppleRegistration, Member, Program
     from app.programs.operations import update_program
     from app.programs.schemas import ProgramDesign
     from app.validation import parse
 
-    import_sweeps()
     with app.app_context():
         program = db.session.get(Program, program_id)
         started = time.perf_counter()

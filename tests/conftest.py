@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app
+from app.cli import main
 from app.extensions import db
 from tests.pg import PostgresServer, find_bindir
 
@@ -177,7 +178,7 @@ def client(app: Flask) -> FlaskClient:
 
 def new_api_key(app: Flask, name: str = "Bean There", email: str = "owner@example.test") -> str:
     """Create a merchant and return its API key (through the real CLI command)."""
-    result = app.test_cli_runner().invoke(args=["create-merchant", "--name", name,
+    result = app.test_cli_runner().invoke(main, args=["create-merchant", "--name", name,
                                                 "--email", email])
     assert result.exit_code == 0, result.output
     return result.output.strip().splitlines()[-1]

@@ -12,6 +12,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.cli import main
+
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -20,8 +22,8 @@ def new_owner(app: Flask, name: str = "Bean There", email: str = "owner@example.
               password: str = PASSWORD) -> str:
     """A merchant whose owner logs in with this e-mail and password (the real CLI command);
     returns its API key."""
-    result = app.test_cli_runner().invoke(args=["create-merchant", "--name", name, "--email",
-                                                email, "--password", password])
+    args = ["create-merchant", "--name", name, "--email", email, "--password", password]
+    result = app.test_cli_runner().invoke(main, args=args)
     assert result.exit_code == 0, result.output
     return result.output.strip().splitlines()[-1]
 

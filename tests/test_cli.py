@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main
 from app.config import Settings
 
 WALLETPASS = str(Path(sys.executable).with_name("walletpass"))
@@ -122,7 +123,7 @@ def test_revoked_and_rotated_keys_stop_working(make_app: object) -> None:
 
     app: Flask = make_app()  # type: ignore[operator]
     runner = app.test_cli_runner()
-    key1 = runner.invoke(args=["create-merchant", "--name", "A", "--email", "a@b.example"]
+    key1 = runner.invoke(main, args=["create-merchant", "--name", "A", "--email", "a@b.example"]
                          ).output.strip().splitlines()[-1]
     client = app.test_client()
 
@@ -131,11 +132,11 @@ def test_revoked_and_rotated_keys_stop_working(make_app: object) -> None:
                           ).status_code
 
     assert status(key1) == 200
-    rotated = runner.invoke(args=["rotate-api-key", "1"])
+    rotated = runner.invoke(main, args=["rotate-api-key", "1"])
     assert rotated.exit_code == 0, rotated.output
     key2 = rotated.output.strip().splitlines()[-1]
     assert status(key1) == 401 and status(key2) == 200
-    assert runner.invoke(args=["revoke-api-key", "2"]).exit_code == 0
+    assert runner.invoke(main, args=["revoke-api-key", "2"]).exit_code == 0
     assert status(key2) == 401
 
 

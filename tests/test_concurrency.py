@@ -135,11 +135,10 @@ def test_sweeps_running_twice_at_once_do_the_work_once(app: Flask, served: Clien
 
     from sqlalchemy import func, select, update
 
-    from app.jobs import import_sweeps, run_sweep_now
+    from app.jobs import run_sweep_now
     from app.models import LedgerEntry
     from app.models.base import utcnow
 
-    import_sweeps()
     member_ids = []
     for i in range(6):
         status, program = served.call("POST", "/programs", {"name": f"P{i}", "template": "cafe"})

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.cli import main
 from tests.conftest import BASE_URL, Api
 from tests.dashboard_helpers import PASSWORD, csrf_of, link_in, log_in, mails, new_owner, post
 
@@ -163,7 +164,7 @@ def test_open_signup_is_off_by_default(make_app: Any) -> None:
 
 def test_cli_asks_for_the_password_hidden(app: Flask, client: FlaskClient) -> None:
     result = app.test_cli_runner().invoke(
-        args=["create-merchant", "--name", "Prompted", "--email", "p@example.test",
+        main, args=["create-merchant", "--name", "Prompted", "--email", "p@example.test",
               "--password"], input="prompted password\nprompted password\n")
     assert result.exit_code == 0, result.output
     assert "prompted password" not in result.output  # hidden input

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.jobs import PASS_UPDATES, import_sweeps, run_sweep_now
+from app.jobs import PASS_UPDATES, run_sweep_now
 from app.models import GoogleObject
 from app.wallet.google.issuer import GoogleConfigError
 from tests.conftest import Api, app_config
@@ -54,7 +54,6 @@ def app(make_app: Any, google: GoogleStandIn, key_file: tuple[Path, Any]) -> Fla
 
 def sweep(app: Flask) -> int:
     """Run the pass_updates sweep once (Apple and Google channels)."""
-    import_sweeps()
     with app.app_context():
         return run_sweep_now(PASS_UPDATES)
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from app.distribution import imports
 from app.distribution.csvsafe import safe_cell, write_rows
 from app.extensions import db
-from app.jobs import import_sweeps, run_sweep_now
+from app.jobs import run_sweep_now
 from app.models import ConsentRecord, Member, MemberImport, OutboxEvent
 from tests.conftest import Api
 
@@ -37,7 +37,6 @@ def upload(api: Api, program_id: int, body: bytes, content_type: str = "text/csv
 
 def run_imports(app: Flask) -> None:
     """Run the imports sweep once, as a worker would."""
-    import_sweeps()
     with app.app_context():
         run_sweep_now(imports.SWEEP)
 

@@ -12,13 +12,11 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.jobs import import_sweeps, run_sweep_now
+from app.jobs import run_sweep_now
 from app.loyalty.ledger import ledger_balance
 from app.models import IdempotencyRecord, LedgerEntry, Member
 from app.models.base import utcnow
 from tests.conftest import Api
-
-import_sweeps()
 
 
 def member_row(app: Flask, member_id: int) -> Member:

@@ -12,12 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from app.extensions import db
-from app.jobs import import_sweeps, run_sweep_now
+from app.jobs import run_sweep_now
 from app.models import LedgerEntry
 from app.models.base import utcnow
 from tests.conftest import Api, new_api_key
 
-import_sweeps()
 AHEAD, BEHIND = "Pacific/Kiritimati", "Pacific/Pago_Pago"  # UTC+14 and UTC-11: 25 h apart
 
 

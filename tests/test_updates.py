@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.jobs import PASS_UPDATES, import_sweeps, run_sweep_now, start_embedded_worker
+from app.jobs import PASS_UPDATES, run_sweep_now, start_embedded_worker
 from app.models import AppleDevice, AppleRegistration, Member
 from app.models.base import utcnow
 from tests.conftest import Api, apns_settings
@@ -37,7 +37,6 @@ def app(make_app: Any, apns: Any, apns_tls: dict[str, Path]) -> Flask:
 
 def sweep(app: Flask) -> int:
     """Run the pass_updates sweep once."""
-    import_sweeps()
     with app.app_context():
         return run_sweep_now(PASS_UPDATES)
 

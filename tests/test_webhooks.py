@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.jobs import import_sweeps, run_sweep_now
+from app.jobs import run_sweep_now
 from app.models import WebhookDelivery
 from app.models.base import utcnow
 from app.webhooks import tasks
@@ -32,8 +32,6 @@ from app.webhooks.delivery import (
     verify,
 )
 from tests.conftest import Api, new_api_key
-
-import_sweeps()
 
 
 class Receiver:

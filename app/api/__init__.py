@@ -45,17 +45,3 @@ def _rollback_on_error(exc: BaseException | None) -> None:
     if exc is not None:
         db.session.rollback()
 
-
-from app.api import (  # noqa: E402,F401  (routes register on bp)
-    contract,
-    devices,
-    imports,
-    locations,
-    loyalty,
-    mail,
-    members,
-    openapi,
-    posters,
-    programs,
-    webhooks,
-)

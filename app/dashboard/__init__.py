@@ -22,21 +22,7 @@ bp = Blueprint("dashboard", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the dashboard and its session settings."""
-    from app.dashboard import (  # noqa: F401  (routes)
-        analytics,
-        auth,
-        design,
-        distribution,
-        home,
-        loyalty,
-        members,
-        scanner,
-        settings,
-        staff,
-        uploads,
-    )
-
+    """Register the dashboard (its views imported by the app factory) and session settings."""
     security.configure_session(app)
     app.register_blueprint(bp)
     use_access_check(app, security.analytics_access)

@@ -57,5 +57,3 @@ def image(program_id: int, version: int, filename: str) -> Response:
         raise NotFound("No such image.")
     return Response(data, mimetype="image/png", headers={"Cache-Control": IMAGE_CACHE})
 
-
-from app.web import cards, signup  # noqa: E402,F401  (routes register on bp)
