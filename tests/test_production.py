@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, select, text
 from app import create_app
 from app.extensions import db
 from app.models import AppleRegistration, Member
-from tests.conftest import app_config, apns_settings, new_api_key
+from tests.conftest import apns_settings, app_config, new_api_key
 from tests.google_standin import GoogleStandIn, service_account_info
 from tests.net import free_port, wait_port
 from tests.smtp_standin import SmtpStandIn
@@ -285,3 +285,35 @@ def _google_balances(google: GoogleStandIn, objects: dict[str, int]) -> dict[str
     stored = google.resources.get("loyaltyObject", {})
     return {oid: stored[oid]["loyaltyPoints"]["balance"]["int"] for oid in objects
             if oid in stored}
+
+
+def _python(code: str) -> list[str]:
+    """A command line running a bit of Python."""
+    return [sys.executable, "-c", code]
+
+
+def test_a_child_that_dies_stops_the_others(tmp_path: Path) -> None:
+    from app.production import Child, run
+
+    specs = [Child("sleeper", _python("import time; time.sleep(60)")),
+             Child("quitter", _python("import time; time.sleep(0.5); raise SystemExit(3)"))]
+    started = time.monotonic()
+    assert run(specs, tmp_path) == 1
+    assert time.monotonic() - started < 20
+
+
+def test_stop_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
+    from app.production import Child, Supervisor
+
+    stubborn = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "time.sleep(60)")
+    sup = Supervisor([Child("stubborn", _python(stubborn)),
+                      Child("polite", _python("import time; time.sleep(60)"))], tmp_path)
+    sup.start()
+    time.sleep(1.0)  # let it ignore SIGTERM
+    started = time.monotonic()
+    sup.stop(timeout=1.0)
+    assert time.monotonic() - started < 8
+    assert all(proc.poll() is not None for proc in sup.procs.values())
+    assert sup.procs["stubborn"].returncode == -signal.SIGKILL
+    assert sup.procs["polite"].returncode == -signal.SIGTERM
