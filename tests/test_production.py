@@ -219,13 +219,22 @@ def logs(folder: Path) -> str:
                      for p in sorted(folder.glob("*.log")))
 
 
-def test_up_refuses_without_postgresql_and_redis(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("given", "message"), [
+    ({}, "Set WALLETPASS_DATABASE_URL and WALLETPASS_CELERY_BROKER_URL first"),
+    ({"WALLETPASS_DATABASE_URL": "sqlite:///x.db", "WALLETPASS_CELERY_BROKER_URL": "redis://h"},
+     "WALLETPASS_DATABASE_URL must be a PostgreSQL URL"),
+    ({"WALLETPASS_DATABASE_URL": "postgresql+psycopg://h/db",
+      "WALLETPASS_CELERY_BROKER_URL": "amqp://h"},
+     "WALLETPASS_CELERY_BROKER_URL must be a Redis URL"),
+])
+def test_up_refuses_without_postgresql_and_redis(tmp_path: Path, given: dict[str, str],
+                                                 message: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WALLETPASS_")}
-    env.update(PYTHONPATH=str(ROOT), WALLETPASS_DATA_DIR=str(tmp_path))
+    env.update(PYTHONPATH=str(ROOT), WALLETPASS_DATA_DIR=str(tmp_path), **given)
     result = subprocess.run([sys.executable, "-m", "app.cli", "up"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    assert "WALLETPASS_DATABASE_URL and WALLETPASS_CELERY_BROKER_URL" in result.stderr
+    assert message in result.stderr
     assert not list(tmp_path.iterdir())  # refused before building anything
 
 
