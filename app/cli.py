@@ -1,4 +1,5 @@
-"""The `walletpass` command: serve, merchants and API keys, dev-certs, settings, db (migrations).
+"""The `walletpass` command: serve, up (the production set), merchants and API keys,
+dev-certs, settings, db (migrations).
 
 Commands that use the database bring it up to date first (Alembic upgrade under the data
 folder's start-up lock, so processes starting at once migrate one after the other).
@@ -172,6 +173,38 @@ def worker_cmd() -> None:
     worker.stop()
 
 
+@click.command("up")
+@click.option("--web-workers", default=2, show_default=True, type=click.IntRange(1),
+              help="gunicorn web processes.")
+@click.option("--celery-workers", default=1, show_default=True, type=click.IntRange(1),
+              help="Celery worker processes (the sweeps); beat is always exactly one.")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True,
+              help="Address gunicorn listens on (host:port).")
+@click.pass_context
+def up_cmd(ctx: click.Context, web_workers: int, celery_workers: int, bind: str) -> None:
+    """Start the production set: gunicorn, Celery workers and one beat, on PostgreSQL and Redis."""
+    from flask.cli import ScriptInfo
+
+    from app import production
+
+    missing = production.missing_settings(dict(os.environ))
+    if missing:
+        raise click.ClickException(f"Set {' and '.join(missing)} first: the production set "
+                                   "runs on PostgreSQL with Redis as the Celery broker.")
+    problem = production.check_urls(os.environ["WALLETPASS_DATABASE_URL"],
+                                    os.environ["WALLETPASS_CELERY_BROKER_URL"])
+    if problem:
+        raise click.ClickException(problem)
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        ensure_schema()  # once here, before the children start
+    data_dir = Path(app.config["SETTINGS"].DATA_DIR)
+    specs = production.children(data_dir, bind, web_workers, celery_workers)
+    click.echo(f"walletpass up: {web_workers} web process(es) on {bind}, {celery_workers} "
+               "Celery worker(s), one beat; Ctrl+C stops them.")
+    ctx.exit(production.run(specs, Path(__file__).resolve().parent.parent))
+
+
 @click.command("create-merchant")
 @click.option("--name", required=True, help="The merchant's business name.")
 @click.option("--email", required=True, help="The merchant's contact email.")
@@ -297,8 +330,12 @@ def settings_cmd(markdown: bool) -> None:
             click.echo(f"{var}={default}\n    {doc}")
 
 
-COMMANDS = [serve, worker_cmd, sweep_cmd, create_merchant, list_merchants, list_api_keys,
+COMMANDS = [serve, worker_cmd, up_cmd, sweep_cmd, create_merchant, list_merchants, list_api_keys,
             create_api_key, rotate_api_key, revoke_api_key, dev_certs, settings_cmd]
 for _command in COMMANDS:
     main.add_command(_command)
 main.add_command(db_group)
+
+
+if __name__ == "__main__":  # python -m app.cli
+    main()
