@@ -1,0 +1,307 @@
+"""Security sweep (issue 18, part 5): tenant isolation and roles, generated from the url_map
+so a new route cannot skip them; secure headers; rate limits; files and key modes.
+
+Merchant A's key and owner session call every route that names an object, filled with
+merchant B's ids: the answer must be 404 (or 403) and B's data unchanged. A route whose
+parameters no mapping below knows makes the test fail: map it, or list it as public with
+the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.routing import AnyConverter, IntegerConverter, Rule
+
+from app.extensions import db
+from app.models import ApiKey, Program
+from app.models.webhook import WebhookDelivery
+from tests.conftest import Api
+from tests.dashboard_helpers import csrf_of, link_in, log_in, mails, new_owner, post
+
+OTHER = "other@example.test"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+PUBLIC = {
+    "static": "the service's own CSS, JS and icons",
+    "web.card_page": "a card page is reached by its secret token, not by merchant",
+    "web.apple_pass": "a pass is downloaded by its card's secret token",
+    "web.card_manifest": "the home-screen manifest of a card, by its secret token",
+    "web.image": "published card images, public by design (Wallet fetches them)",
+    "web.join": "the public signup page of a program",
+    "web.join_post": "the public signup form of a program (rate limited)",
+    "google_wallet.save": "a Google save link, by the card's secret token",
+    "google_wallet.hero": "a program's published hero image, fetched by Google",
+    "google_wallet.image": "published card images, fetched by Google",
+    "google_wallet.callback": "Google's signed callback",
+    "mail.unsubscribe_page": "an unsubscribe link, by its signed token",
+    "mail.unsubscribe": "an unsubscribe form, by its signed token",
+    "dashboard.accept_invitation": "an invitation, by its secret token",
+    "dashboard.reset_password": "a password reset, by its signed token",
+    "dashboard.template_image": "the stock images of a built-in template (no merchant data)",
+    "apple_ws.serials": "PassKit web service: authenticated by each pass's token",
+    "apple_ws.register": "PassKit web service: authenticated by each pass's token",
+    "apple_ws.unregister": "PassKit web service: authenticated by each pass's token",
+    "apple_ws.latest_pass": "PassKit web service: authenticated by each pass's token",
+}
+"""Routes with parameters that are not a merchant's objects, with the reason."""
+
+FIXED = {"kind": "logo", "fmt": "pdf", "slug": "signups", "email": "nobody@example.test"}
+"""Values of the parameters that name no object."""
+
+API_BODY = {"points": 5, "reason": "security sweep", "name": "Sweep"}
+"""A JSON body most writes accept, so they get as far as loading the object."""
+
+SECTION_ITEM = {"tiers": "tier_id", "rewards": "reward_id", "locations": "location_id"}
+"""Which id a designer section's item_id is, by section."""
+
+CASHIER_ALLOWED = {
+    "dashboard.home": "the home page shows a cashier their tools",
+    "dashboard.members": "cashiers look customers up",
+    "dashboard.member_page": "cashiers serve a customer",
+    "dashboard.member_earn": "cashiers add points",
+    "dashboard.member_redeem": "cashiers redeem rewards",
+    "dashboard.member_undo": "a cashier may undo their own last entry",
+    "dashboard.member_resend": "a cashier may resend a card to a customer",
+    "dashboard.scan": "the scanner is the cashier's page",
+    "dashboard.scan_member": "the scanner's member view",
+    "dashboard.scan_earn": "the scanner's earn form",
+    "dashboard.scan_redeem": "the scanner's redeem form",
+    "dashboard.scan_enroll": "the scanner's enrol form",
+    "dashboard.status_page": "the service status, shown to every signed-in user",
+    "dashboard.switch_merchant": "choose which business to work for",
+    "dashboard.language": "choose the dashboard's language",
+    "dashboard.logout": "log out",
+    "dashboard.login": "log in",
+    "dashboard.signup": "sign up a new business",
+    "dashboard.forgot_password": "ask for a password reset",
+}
+"""Dashboard routes a cashier may use, with the reason; every other one answers 403."""
+
+
+def ok(resp: Any) -> dict[str, Any]:
+    """The JSON of a 2xx answer."""
+    assert resp.status_code < 300, (resp.status_code, resp.get_data(True)[:300])
+    return dict(resp.get_json())
+
+
+def objects_of(app: Flask, api: Api, who: str = "bob") -> dict[str, int]:
+    """One object of each kind for the merchant of this key (its member is `who`); their
+    ids by parameter name."""
+    pid = ok(api.post("/programs", {"name": "Other Rewards", "template": "cafe"}))["id"]
+    member = ok(api.post(f"/programs/{pid}/members", {"email": f"{who}@example.test",
+                                                      "name": f"{who.title()} Other"}))
+    earned = ok(api.post(f"/members/{member['id']}/earn", {"points": 500}))
+    ids = {"program_id": pid, "member_id": member["id"],
+           "transaction_id": earned["transaction"]["id"],
+           "entry_id": earned["transaction"]["id"]}
+    for name, path, body in (
+            ("tier_id", f"/programs/{pid}/tiers", {"name": "Gold", "threshold": "100"}),
+            ("reward_id", f"/programs/{pid}/rewards",
+             {"name": "Cake", "kind": "free_item", "points_cost": 50}),
+            ("cause_id", f"/programs/{pid}/causes", {"name": "Trees"}),
+            ("location_id", f"/programs/{pid}/locations",
+             {"name": "Silom", "latitude": 13.7, "longitude": 100.5}),
+            ("webhook_id", "/webhooks", {"url": "https://hooks.example.test/other",
+                                         "events": ["points.changed"]})):
+        ids[name] = ok(api.post(path, body))["id"]
+    csv = b"email,name\ncarl@example.test,Carl\n"
+    form = {"file": (io.BytesIO(csv), "list.csv", "text/csv"),
+            "consent_basis": "Customers of our paper card who agreed to e-mails"}
+    ids["import_id"] = ok(api.client.post(f"/api/v1/programs/{pid}/imports", data=form,
+                                          headers=api.headers,
+                                          content_type="multipart/form-data"))["id"]
+    with app.app_context():
+        program = db.session.get(Program, pid)
+        assert program is not None
+        ids["version"] = int(getattr(program, "version", 1) or 1)
+        ids["key_id"] = db.session.scalars(select(ApiKey.id).where(
+            ApiKey.merchant_id == program.merchant_id)).first() or 0
+        delivery = WebhookDelivery(webhook_id=ids["webhook_id"], event="points.changed",
+                                   payload={})
+        db.session.add(delivery)
+        db.session.commit()
+        ids["delivery_id"] = delivery.id
+    return ids
+
+
+def snapshot(api: Api, ids: dict[str, int]) -> list[Any]:
+    """What the merchant's own key reads about its objects (to prove nothing changed)."""
+    pid, mid = ids["program_id"], ids["member_id"]
+    paths = [f"/programs/{pid}", f"/programs/{pid}/rules", f"/programs/{pid}/tiers",
+             f"/programs/{pid}/rewards", f"/programs/{pid}/causes",
+             f"/programs/{pid}/locations", f"/programs/{pid}/mail-settings",
+             f"/members/{mid}", f"/members/{mid}/transactions", "/webhooks",
+             f"/webhooks/{ids['webhook_id']}", f"/imports/{ids['import_id']}"]
+    return [ok(api.get(path)) for path in paths]
+
+
+def fillings(rule: Rule, ids: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """Every way to fill the rule's parameters with the given ids (fails on an unknown one)."""
+    choices: dict[str, list[Any]] = {}
+    for name, converter in rule._converters.items():
+        if isinstance(converter, AnyConverter):
+            choices[name] = sorted(converter.items)
+        elif name in ids and name != "item_id":
+            choices[name] = [ids[name]]
+        elif name in FIXED:
+            choices[name] = [FIXED[name]]
+        elif name != "item_id":
+            pytest.fail(f"{rule.rule} ({rule.endpoint}): no known object for <{name}>; map "
+                        "it in tests/test_security.py or list the route in PUBLIC")
+    names = list(choices)
+    for combo in itertools.product(*(choices[n] for n in names)):
+        values = dict(zip(names, combo, strict=True))
+        if "item_id" in rule.arguments:
+            values["item_id"] = ids[SECTION_ITEM[values["key"]]]
+        yield values
+
+
+def path_of(rule: Rule, values: dict[str, Any]) -> str:
+    """The URL of the rule with these values."""
+    return re.sub(r"<(?:[^:<>]+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def missing(values: dict[str, Any]) -> dict[str, int]:
+    """Ids that name no object, for the id parameters among these values."""
+    return {name: 2**31 - 2 for name, value in values.items() if isinstance(value, int)}
+
+
+def has_id(rule: Rule) -> bool:
+    """Whether the rule takes an `<int:...>` id."""
+    return any(isinstance(c, IntegerConverter) for c in rule._converters.values())
+
+
+def rules(app: Flask, inside: bool) -> list[Rule]:
+    """The url_map's rules with parameters, inside /api/v1 or (inside=False) outside it."""
+    found = [r for r in app.url_map.iter_rules()
+             if r.arguments and r.rule.startswith("/api/v1") == inside
+             and r.endpoint not in PUBLIC]
+    return sorted(found, key=lambda r: r.rule)
+
+
+def methods_of(rule: Rule) -> list[str]:
+    """The rule's methods that a client would send (no HEAD, no OPTIONS)."""
+    return [m for m in METHODS if m in (rule.methods or ())]
+
+
+@pytest.fixture
+def merchants(app: Flask) -> tuple[Api, Api, dict[str, int]]:
+    """Merchant A's API client, merchant B's, and one object of each kind of B's."""
+    a_key = new_owner(app)
+    b_key = new_owner(app, "Other Shop", OTHER)
+    a, b = Api(app.test_client(), a_key), Api(app.test_client(), b_key)
+    objects_of(app, a, "ann")  # A has objects of its own too: ids that differ from B's
+    return a, b, objects_of(app, b)
+
+
+def test_every_api_route_with_an_id_refuses_another_merchants_object(
+        app: Flask, merchants: tuple[Api, Api, dict[str, int]]) -> None:
+    a, b, ids = merchants
+    before = snapshot(b, ids)
+    checked = 0
+    for rule in rules(app, inside=True):
+        if not has_id(rule):
+            continue
+        for values in fillings(rule, ids):
+            path = path_of(rule, values)
+            nowhere = path_of(rule, {**values, **missing(values)})
+            for method in methods_of(rule):
+                resp = a.client.open(path, method=method, headers=a.headers, json=API_BODY)
+                if resp.status_code in (400, 415, 422):  # the body is checked first: then
+                    same = a.client.open(nowhere, method=method, headers=a.headers,
+                                         json=API_BODY)  # the same answer as for no object
+                    assert (same.status_code, same.get_json()) == (resp.status_code,
+                                                                   resp.get_json()), path
+                else:
+                    assert resp.status_code in (403, 404), (method, path, resp.status_code,
+                                                            resp.get_data(True)[:300])
+                checked += 1
+                if method == "GET":
+                    own = b.client.get(path, headers=b.headers)
+                    assert own.status_code == 200, ("B's own", path, own.status_code)
+    assert checked > 40
+    assert snapshot(b, ids) == before
+
+
+def dashboard_body(session: FlaskClient, method: str) -> dict[str, Any]:
+    """Keyword arguments of a dashboard request: a valid CSRF token on every POST."""
+    if method == "GET":
+        return {}
+    return {"data": {"csrf_token": csrf_of(session, "/"), "points": "5", "name": "X",
+                     "file": (io.BytesIO(b"email\nx@example.test\n"), "x.csv")},
+            "content_type": "multipart/form-data"}
+
+
+def test_every_dashboard_route_with_an_id_refuses_another_merchants_object(
+        app: Flask, merchants: tuple[Api, Api, dict[str, int]]) -> None:
+    _a, b, ids = merchants
+    before = snapshot(b, ids)
+    owner, other = app.test_client(), app.test_client()
+    assert log_in(owner).status_code == 302
+    assert log_in(other, OTHER).status_code == 302
+    checked = 0
+    for rule in rules(app, inside=False):
+        for values in fillings(rule, ids):
+            path = path_of(rule, values)
+            for method in methods_of(rule):
+                resp = owner.open(path, method=method, **dashboard_body(owner, method))
+                assert resp.status_code in (403, 404), (method, path, resp.status_code,
+                                                        resp.get_data(True)[:300])
+                checked += 1
+                if method == "GET":
+                    own = other.get(path)
+                    assert own.status_code in (200, 302), ("B's own", path, own.status_code)
+    assert checked > 30
+    assert snapshot(b, ids) == before
+    export = owner.get("/members/export.csv").get_data(True)
+    listed = owner.get("/members?q=bob").get_data(True)
+    assert "bob@example.test" not in export and "bob@example.test" not in listed
+
+
+def cashier_of(app: Flask, owner: FlaskClient) -> FlaskClient:
+    """A logged-in cashier of the owner's merchant, invited through the staff page."""
+    invited = post(owner, "/staff/invite", {"email": "cash@example.test", "role": "cashier"},
+                   page="/staff")
+    assert invited.status_code == 200
+    path = link_in(mails(app)[-1], app.config["SETTINGS"].BASE_URL)
+    cashier = app.test_client()
+    joined = cashier.post(path, data={"csrf_token": csrf_of(cashier, path),
+                                      "password": "till password 1"})
+    assert joined.status_code == 302
+    return cashier
+
+
+def test_a_cashier_is_refused_every_owner_and_manager_page(app: Flask) -> None:
+    key = new_owner(app)
+    ids = objects_of(app, Api(app.test_client(), key))
+    owner = app.test_client()
+    log_in(owner)
+    cashier = cashier_of(app, owner)
+    checked = 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if (rule.rule.startswith(("/api/v1", "/wallet/v1")) or rule.endpoint in PUBLIC
+                or rule.endpoint in CASHIER_ALLOWED):
+            continue
+        for values in fillings(rule, ids):
+            path = path_of(rule, values)
+            for method in methods_of(rule):
+                resp = cashier.open(path, method=method, **dashboard_body(cashier, method))
+                assert resp.status_code == 403, (method, path, resp.status_code)
+                checked += 1
+    assert checked > 30
+    unknown = set(CASHIER_ALLOWED) - {r.endpoint for r in app.url_map.iter_rules()}
+    assert not unknown, f"CASHIER_ALLOWED names routes that no longer exist: {unknown}"
+
+
+def test_the_public_list_names_only_existing_routes(app: Flask) -> None:
+    unknown = set(PUBLIC) - {r.endpoint for r in app.url_map.iter_rules()}
+    assert not unknown, f"PUBLIC names routes that no longer exist: {unknown}"
