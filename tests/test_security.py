@@ -305,3 +305,56 @@ def test_a_cashier_is_refused_every_owner_and_manager_page(app: Flask) -> None:
 def test_the_public_list_names_only_existing_routes(app: Flask) -> None:
     unknown = set(PUBLIC) - {r.endpoint for r in app.url_map.iter_rules()}
     assert not unknown, f"PUBLIC names routes that no longer exist: {unknown}"
+
+
+# --- secure headers -----------------------------------------------------------------------
+
+
+def assert_secure(resp: Any, where: str) -> None:
+    """The answer carries the secure headers: no inline script, no framing, no sniffing."""
+    policy = resp.headers.get("Content-Security-Policy", "")
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split(
+        "script-src")[1].split(";")[0], (where, policy)
+    assert "frame-ancestors 'none'" in policy, (where, policy)
+    assert resp.headers.get("X-Content-Type-Options") == "nosniff", where
+    assert resp.headers.get("Referrer-Policy") in ("strict-origin-when-cross-origin",
+                                                   "no-referrer"), where
+
+
+def test_every_page_sends_the_secure_headers(app: Flask) -> None:
+    key = new_owner(app)
+    api = Api(app.test_client(), key)
+    ids = objects_of(app, api)
+    owner = app.test_client()
+    log_in(owner)
+    seen = 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in (rule.methods or ()) or rule.endpoint in PUBLIC:
+            continue
+        for values in fillings(rule, ids):
+            path = path_of(rule, values)
+            resp = owner.get(path, headers=api.headers if path.startswith("/api/") else {})
+            assert resp.status_code < 500, path
+            assert_secure(resp, path)
+            seen += 1
+    assert seen > 40
+    links = ok(api.get(f"/members/{ids['member_id']}"))["links"].values()
+    pages = [u.split("/", 3)[3] for u in links if "/cards/" in u and not u.endswith(".pkpass")]
+    assert pages, links
+    for path in pages:
+        resp = app.test_client().get("/" + path)
+        assert resp.status_code == 200, path
+        assert_secure(resp, path)
+        assert "default-src 'none'" in resp.headers["Content-Security-Policy"]  # theirs kept
+    assert_secure(app.test_client().get("/login"), "/login")
+    assert_secure(app.test_client().get("/no/such/page"), "a 404")
+
+
+def test_dashboard_templates_have_no_inline_script() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "app"
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.I)
+    found = [str(p.relative_to(root)) for p in root.rglob("*.html")
+             if inline.search(p.read_text())]
+    assert not found, f"inline script (refused by the CSP) in {found}"
