@@ -358,3 +358,51 @@ def test_dashboard_templates_have_no_inline_script() -> None:
     found = [str(p.relative_to(root)) for p in root.rglob("*.html")
              if inline.search(p.read_text())]
     assert not found, f"inline script (refused by the CSP) in {found}"
+
+
+# --- rate limits --------------------------------------------------------------------------
+
+
+def test_failed_logins_are_answered_429_with_retry_after(make_app: Any) -> None:
+    app = make_app(LOGIN_MAX_FAILURES=2, LOGIN_WINDOW_MINUTES=15)
+    new_owner(app)
+    client = app.test_client()
+    codes = [log_in(client, password="wrong password!").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    blocked = log_in(client)  # even the right password waits for the window
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60 + 1
+
+
+def test_signup_floods_are_answered_429_with_retry_after(make_app: Any) -> None:
+    app = make_app(SIGNUP_RATE_LIMIT=1)
+    pid = ok(Api(app.test_client(), new_owner(app)).post(
+        "/programs", {"name": "Cafe", "template": "cafe"}))["id"]
+    client = app.test_client()
+    first = client.post(f"/join/{pid}", data={"email": "a@example.test"})
+    second = client.post(f"/join/{pid}", data={"email": "b@example.test"})
+    assert first.status_code == 303
+    assert second.status_code == 429 and int(second.headers["Retry-After"]) > 0
+
+
+def test_an_api_key_past_its_rate_is_answered_429_json_with_retry_after(
+        make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.api import ratelimit
+
+    monkeypatch.setattr(ratelimit, "clock", lambda: 6_000_030.0)  # mid-window, fixed
+    app = make_app(API_RATE_LIMIT=3)
+    api = Api(app.test_client(), new_owner(app))
+    other = Api(app.test_client(), new_owner(app, "Other Shop", OTHER))
+    codes = [api.get("/programs").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = api.get("/programs")
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "rate_limited"
+    assert limited.headers["Retry-After"] == "31"
+    assert other.get("/programs").status_code == 200  # per key
+
+
+def test_an_api_rate_limit_of_zero_is_off(make_app: Any) -> None:
+    app = make_app(API_RATE_LIMIT=0)
+    api = Api(app.test_client(), new_owner(app))
+    assert {api.get("/programs").status_code for _ in range(20)} == {200}
