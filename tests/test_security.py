@@ -96,7 +96,7 @@ def ok(resp: Any) -> dict[str, Any]:
 def objects_of(app: Flask, api: Api, who: str = "bob") -> dict[str, int]:
     """One object of each kind for the merchant of this key (its member is `who`); their
     ids by parameter name."""
-    pid = ok(api.post("/programs", {"name": "Other Rewards", "template": "cafe"}))["id"]
+    pid = ok(api.post("/programs", {"name": f"{who.title()} Rewards", "template": "cafe"}))["id"]
     member = ok(api.post(f"/programs/{pid}/members", {"email": f"{who}@example.test",
                                                       "name": f"{who.title()} Other"}))
     earned = ok(api.post(f"/members/{member['id']}/earn", {"points": 500}))
@@ -406,3 +406,76 @@ def test_an_api_rate_limit_of_zero_is_off(make_app: Any) -> None:
     app = make_app(API_RATE_LIMIT=0)
     api = Api(app.test_client(), new_owner(app))
     assert {api.get("/programs").status_code for _ in range(20)} == {200}
+
+
+def test_program_ids_in_forms_and_queries_are_the_merchants_own(
+        app: Flask, merchants: tuple[Api, Api, dict[str, int]]) -> None:
+    _a, b, ids = merchants
+    before = snapshot(b, ids)
+    owner = app.test_client()
+    log_in(owner)
+    pid = str(ids["program_id"])
+    csv = b"email,name\ndan@example.test,Dan\n"
+    for path in ("/distribution/uploads", "/distribution/imports"):
+        resp = owner.post(path, data={"csrf_token": csrf_of(owner, "/"), "program": pid,
+                                      "file": (io.BytesIO(csv), "list.csv"),
+                                      "consent_basis": "Customers who agreed to e-mails"},
+                          content_type="multipart/form-data")
+        assert resp.status_code in (403, 404), (path, resp.status_code)
+    enrol = post(owner, "/scan/enroll", {"program": pid, "email": "eve@example.test"})
+    assert enrol.status_code in (403, 404, 422)  # the scanner page again, with the error
+    assert "Bob Rewards" not in enrol.get_data(True)
+    limits = post(owner, "/scan/settings", {"program": pid, "cooldown": "5", "per_day": "1"})
+    assert limits.status_code in (403, 404)
+    for path in (f"/members?program={pid}", f"/members/export.csv?program={pid}"):
+        resp = owner.get(path)
+        assert "bob@example.test" not in resp.get_data(True), path
+    assert snapshot(b, ids) == before
+
+
+# --- files and keys -----------------------------------------------------------------------
+
+
+def png() -> bytes:
+    """A small opaque PNG."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (480, 150), "#225588").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_uploaded_file_named_to_escape_is_kept_under_a_generated_name(
+        app: Flask, tmp_path: Any) -> None:
+    api = Api(app.test_client(), new_owner(app))
+    pid = ok(api.post("/programs", {"name": "Cafe", "template": "cafe"}))["id"]
+    sneaky = "../../x.py"
+    image = api.client.put(f"/api/v1/programs/{pid}/images/logo", headers=api.headers,
+                           data={"file": (io.BytesIO(png()), sneaky)},
+                           content_type="multipart/form-data")
+    assert image.status_code == 200, image.get_json()
+    assert all(name.startswith("logo") and name.endswith(".png")
+               for name in image.get_json()["files"])
+    listed = api.client.post(f"/api/v1/programs/{pid}/imports", headers=api.headers,
+                             data={"file": (io.BytesIO(b"email\nf@example.test\n"), sneaky),
+                                   "consent_basis": "Customers who agreed to e-mails"},
+                             content_type="multipart/form-data")
+    assert listed.status_code == 202, listed.get_json()
+    assert sneaky not in listed.get_data(True)
+    assert not [p for p in tmp_path.parent.rglob("x.py")], "an upload named a path was written"
+
+
+def test_private_keys_and_the_secret_key_are_readable_by_the_service_only(
+        make_app: Any, tmp_path: Any) -> None:
+    import stat
+
+    from app.wallet.apple.certs import create_dev_identity
+
+    paths = create_dev_identity(tmp_path / "certs")
+    assert stat.S_IMODE(paths["key"].stat().st_mode) == 0o600
+    app = make_app(SECRET_KEY="", APPLE_CERT="", APPLE_KEY="", APPLE_WWDR="")
+    data = tmp_path / "data"
+    assert stat.S_IMODE((data / "secret_key").stat().st_mode) == 0o600
+    assert app.secret_key
+    for key in data.rglob("*key*.pem"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
