@@ -479,3 +479,10 @@ def test_private_keys_and_the_secret_key_are_readable_by_the_service_only(
     assert app.secret_key
     for key in data.rglob("*key*.pem"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+
+
+def test_a_route_with_an_unknown_parameter_fails_the_sweep(app: Flask) -> None:
+    app.add_url_rule("/api/v1/widgets/<int:widget_id>", "api.widget", lambda widget_id: "")
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "api.widget")
+    with pytest.raises(pytest.fail.Exception, match="no known object for <widget_id>"):
+        list(fillings(rule, {"program_id": 1}))
