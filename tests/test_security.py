@@ -486,3 +486,46 @@ def test_a_route_with_an_unknown_parameter_fails_the_sweep(app: Flask) -> None:
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "api.widget")
     with pytest.raises(pytest.fail.Exception, match="no known object for <widget_id>"):
         list(fillings(rule, {"program_id": 1}))
+
+
+def int_names(rule: Rule) -> list[str]:
+    """The rule's `<int:...>` parameters, in path order."""
+    return [n for n in re.findall(r"<(?:[^:<>]+:)?(\w+)>", rule.rule)
+            if isinstance(rule._converters[n], IntegerConverter)]
+
+
+def test_an_own_object_does_not_open_another_merchants_inner_object(app: Flask) -> None:
+    a = Api(app.test_client(), new_owner(app))
+    b = Api(app.test_client(), new_owner(app, "Other Shop", OTHER))
+    own, theirs = objects_of(app, a, "ann"), objects_of(app, b)
+    before = snapshot(b, theirs)
+    owner = app.test_client()
+    log_in(owner)
+    checked = 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        names = int_names(rule)
+        if len(names) < 2 or rule.endpoint in PUBLIC:
+            continue
+        inner = list(SECTION_ITEM.values()) if names[-1] == "item_id" else names[-1:]
+        mixed = {**own, **{k: theirs[k] for k in inner}}  # A's outer object, B's inner one
+        for values in fillings(rule, mixed):
+            path = path_of(rule, values)
+            for method in methods_of(rule):
+                if path.startswith("/api/v1"):
+                    resp = a.client.open(path, method=method, headers=a.headers,
+                                         json=API_BODY)
+                    if resp.status_code in (400, 415, 422):  # the body is checked first
+                        nowhere = path_of(rule, {**values, names[-1]: 2**31 - 2})
+                        same = a.client.open(nowhere, method=method, headers=a.headers,
+                                             json=API_BODY)
+                        assert same.get_json() == resp.get_json(), path
+                        continue
+                else:
+                    resp = owner.open(path, method=method, **dashboard_body(owner, method))
+                    if resp.status_code == 302:  # back to A's own member, with the error
+                        assert "done=" not in resp.headers["Location"], path
+                        continue
+                assert resp.status_code in (403, 404), (method, path, resp.status_code)
+                checked += 1
+    assert checked >= 5
+    assert snapshot(b, theirs) == before
