@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
+from app import security_headers
 from app.config import Settings, legacy_data_notice
 from app.errors import DomainError, register_error_handlers
 from app.extensions import db, migrate
@@ -78,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         _configure_engine(db.engine)
     register_error_handlers(app)
+    security_headers.init_app(app)
     app.before_request(refuse_unstorable_query)
     app.before_request(begin_reads_only_request)
     if settings.TRUSTED_PROXIES > 0:

@@ -268,6 +268,12 @@ class Settings:
         metadata={"doc": "Signup posts one client address may make to one program per 10 "
                          "minutes (then a polite 429 page)."},
     )
+    API_RATE_LIMIT: int = field(
+        default=6000,
+        metadata={"doc": "API requests one key may make per minute (fixed window), then 429 "
+                         "with Retry-After; 0 turns the limit off. Counted in Redis when "
+                         "CELERY_BROKER_URL is a redis:// URL, else per web process."},
+    )
     TRUSTED_PROXIES: int = field(
         default=0,
         metadata={"doc": "Reverse proxies in front of the service whose X-Forwarded-For "

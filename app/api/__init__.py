@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, g, request
 from sqlalchemy import update
 
+from app.api.ratelimit import check_api_rate
 from app.errors import Unauthorized
 from app.extensions import db
 from app.models import ApiKey
@@ -31,6 +32,7 @@ def authenticate() -> None:
     row = ApiKey.find_active(key.strip())
     if row is None:
         raise Unauthorized("The API key is not valid or has been revoked.")
+    check_api_rate(row.id)
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
         # at most once a minute (no hot row under load), and never in a read's transaction

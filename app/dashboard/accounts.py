@@ -83,6 +83,10 @@ class TooManyAttempts(DomainError):
     status = 429
     code = "too_many_attempts"
 
+    def __init__(self, message: str, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 def hash_password(password: str) -> str:
     """The argon2id hash of a password."""
@@ -178,8 +182,10 @@ def authenticate(form: LoginForm, address: str) -> User | None:
     """
     limit = current_app.config["SETTINGS"].LOGIN_MAX_FAILURES
     keys = login_keys(form.email, address)
-    if any((row := _failures(k)) is not None and row.count >= limit for k in keys):
-        raise TooManyAttempts("Too many failed attempts. Wait a few minutes and try again.")
+    blocked = [row for k in keys if (row := _failures(k)) is not None and row.count >= limit]
+    if blocked:
+        raise TooManyAttempts("Too many failed attempts. Wait a few minutes and try again.",
+                              retry_after=_seconds_left(blocked))
     user = user_by_email(form.email)
     if _verify(user, form.password):
         for key in keys[:1]:
@@ -189,6 +195,12 @@ def authenticate(form: LoginForm, address: str) -> User | None:
     for key in keys:
         _count_failure(key)
     return None
+
+
+def _seconds_left(rows: list[LoginFailure]) -> int:
+    """Seconds until the last of these counters' windows ends (at least one)."""
+    ends = max(row.window_start for row in rows) + _window()
+    return max(1, int((ends - utcnow()).total_seconds()) + 1)
 
 
 def _verify(user: User | None, password: str) -> bool:

@@ -38,8 +38,10 @@ def login() -> Answer:
     try:
         user = accounts.authenticate(parse(accounts.LoginForm, values), _address())
     except accounts.TooManyAttempts as exc:
-        return page("login.html", 429, next=request.form.get("next", ""), values=values,
-                    errors={"_": exc.message})
+        refused = page("login.html", 429, next=request.form.get("next", ""), values=values,
+                       errors={"_": exc.message})
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except ValidationError as exc:
         return page("login.html", 422, next=request.form.get("next", ""), values=values,
                     errors=field_errors(exc))
