@@ -5,8 +5,9 @@ answer (status and body) under (merchant, key) in the same transaction as the ch
 repeat with the same key and the same request gets that answer again and changes nothing;
 the same key with a different method, path or body is refused (422
 `idempotency_key_reused`). Failed requests (4xx) store nothing, so they can be retried.
-Two concurrent requests with one key serialize on the key's unique index: the second
-waits for the first and then replays its answer. Answers are kept 30 days (the
+The key is claimed first, with one INSERT ... ON CONFLICT DO NOTHING: two concurrent
+requests with one key serialize on the key's unique index, the second waits for the first
+and then replays its answer. Answers are kept 30 days (the
 idempotency_cleanup sweep forgets older ones).
 """
 
@@ -19,12 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, request
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import IdempotencyRecord
+from app.rows import insert_one_ignore
 from app.safejson import request_json
 
 HEADER = "Idempotency-Key"
@@ -80,19 +81,14 @@ def _run(view: View, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], int]:
     if key is None:
         return _commit(view(*args, **kwargs))
     digest = request_hash()
-    stored = _find(key)
-    if stored is not None:
-        return _replay(stored, digest)
-    record = IdempotencyRecord(merchant_id=g.merchant.id, key=key, request_hash=digest)
-    try:
-        db.session.add(record)
-        db.session.flush()
-    except IntegrityError:  # another request with this key committed first
-        db.session.rollback()
+    claimed = insert_one_ignore(IdempotencyRecord, {
+        "merchant_id": g.merchant.id, "key": key, "request_hash": digest})
+    if claimed is None:  # the key was used (or its first request committed while we waited)
         return _replay(_find(key), digest)
     g.idempotency_key = key
     body, status = view(*args, **kwargs)
-    record.status, record.response = status, body
+    db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claimed)
+                       .values(status=status, response=body))
     return _commit((body, status))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 
 from app.extensions import db
-from app.loyalty.ledger import Posting, lock_member, post
+from app.loyalty.ledger import Posting, known, lock_member, post
 from app.loyalty.rules import rules_of
 from app.models import LedgerEntry, Member
 from app.models.base import utcnow
@@ -51,7 +51,12 @@ def expiring_soon(member: Member, now: datetime | None = None) -> list[dict[str,
 
 def expiring(member: Member, until: datetime | None = None) -> list[dict[str, Any]]:
     """Open lots with an expiry (up to `until`), summed per expiry day in the program's time
-    zone, soonest first."""
+    zone, soonest first. No query when this transaction holds the member locked and knows
+    that none of their open lots expires by then."""
+    held = known(member.id)
+    if held is not None and held.expiry_known and (
+            held.first_expiry is None or (until is not None and held.first_expiry > until)):
+        return []
     stmt, params = _open_lots(until is not None), {"member_id": member.id, "until": until}
     per_day: dict[str, int] = defaultdict(int)
     zone = member.program.zone

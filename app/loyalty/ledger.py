@@ -73,38 +73,80 @@ def standing_loads(program: _AbstractLoad | None = None, *, tiers: bool = True,
 def lock_member(member_id: int) -> Member:
     """The member row, re-read under a write lock (PostgreSQL FOR UPDATE; on SQLite every
     write transaction already holds the write lock from BEGIN IMMEDIATE), with its standing
-    (program, rules, tiers, tier) in the same query; no query when this transaction has
-    locked the member already."""
+    (program, rules, tiers, tier, the soonest expiry of its open lots) in the same query; no
+    query when this transaction has locked the member already."""
     if member_id in db.session.info.get(LOCKED, ()):
         held = db.session.get(Member, member_id)
         if held is not None:
             return held
-    member = db.session.execute(locking(select(Member).where(Member.id == member_id)
-                                        .options(*standing_loads()))).unique().scalar_one_or_none()
-    assert member is not None
-    return held_locked(member)
+    row = db.session.execute(locking(select(Member).where(Member.id == member_id)
+                                     .options(*standing_loads()))).unique().one_or_none()
+    assert row is not None
+    return held_locked(*row)
 
 
 LOCKED = "walletpass_locked_members"
-"""Session.info key: ids of the members the current transaction holds locked and fresh."""
+"""Session.info key: the members the current transaction holds locked and fresh, each with
+what it knows of their lots and totals (`Known`)."""
+
+
+@dataclass
+class Known:
+    """What a transaction holding a member locked knows beyond the row: the soonest expiry
+    among their open lots (`expiry_known` False: not known) and qualifying totals it
+    summed since the member's last posting, by (basis, window in months). No other
+    transaction can add entries meanwhile; `post` keeps both up to date."""
+
+    first_expiry: datetime | None = None
+    expiry_known: bool = True
+    totals: dict[tuple[str, int | None], Decimal] = field(default_factory=dict)
+
+    def posted(self, entry: LedgerEntry, reopened: bool) -> None:
+        """An entry was appended: totals change; a new lot may expire sooner, and lots a
+        voided debit took from reopen with expiries unknown here (spent lots only shrink,
+        so the soonest expiry known stays a safe lower bound)."""
+        self.totals.clear()
+        if reopened:
+            self.expiry_known = False
+        elif entry.remaining and entry.expires_at is not None and (
+                self.first_expiry is None or entry.expires_at < self.first_expiry):
+            self.first_expiry = entry.expires_at
+
+
+def known(member_id: int) -> Known | None:
+    """What this transaction knows of a member it holds locked (None: not locked)."""
+    held: dict[int, Known] = db.session.info.get(LOCKED, {})
+    return held.get(member_id)
+
+
+def first_expiry_column() -> Any:
+    """The soonest expiry among the queried member's open lots (a column of the lock query)."""
+    return (select(func.min(LedgerEntry.expires_at))
+            .where(LedgerEntry.member_id == Member.id, LedgerEntry.remaining > 0,
+                   LedgerEntry.expires_at.is_not(None))
+            .correlate(Member).scalar_subquery())
 
 
 def locking(stmt: Select[Any]) -> Select[Any]:
-    """A member query that locks and re-reads its rows (pass what it loads to held_locked)."""
-    return stmt.with_for_update(of=Member).execution_options(populate_existing=True)
+    """A member query that locks and re-reads its rows, adding the soonest expiry of their
+    open lots as a second column (pass both to held_locked)."""
+    return (stmt.add_columns(first_expiry_column()).with_for_update(of=Member)
+            .execution_options(populate_existing=True))
 
 
-def held_locked(member: Member) -> Member:
+def held_locked(member: Member, first_expiry: datetime | None) -> Member:
     """Note that this transaction holds the member locked and fresh (a later `lock_member`
-    then runs no query) until it ends."""
-    db.session.info.setdefault(LOCKED, set()).add(member.id)
+    then runs no query) until it ends, and the soonest expiry of their open lots."""
+    db.session.info.setdefault(LOCKED, {})[member.id] = Known(first_expiry)
     return member
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_locked(session: Session, _transaction: SessionTransaction) -> None:
-    """Locks end with the transaction (and may with a savepoint): forget them."""
-    session.info.pop(LOCKED, None)
+def _forget_locked(session: Session, transaction: SessionTransaction) -> None:
+    """Locks end with the transaction (and may with a savepoint): forget them (a flush's
+    inner transaction ends nothing)."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(LOCKED, None)
 
 
 MAX_BALANCE = 2_000_000_000
@@ -139,6 +181,9 @@ def post(member: Member, posting: Posting, now: datetime | None = None) -> Ledge
     if posting.points:
         touch_pass(member)
     db.session.flush()
+    held = known(member.id)
+    if held is not None:
+        held.posted(entry, reopened=posting.return_to is not None)
     record(member.program.merchant_id, "points.changed", _event(member, entry),
            member_id=member.id)
     return entry

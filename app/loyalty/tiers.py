@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.loyalty.cards import members_changed
+from app.loyalty.ledger import known
 from app.loyalty.rules import add_months, plain, rules_of
 from app.loyalty.schemas import TierCreate, TierUpdate
 from app.models import LedgerEntry, Member, Merchant, Program, Tier
@@ -83,15 +84,24 @@ def tiers_of(program: Program) -> list[Tier]:
 
 
 def qualifying_total(member: Member, now: datetime | None = None) -> Decimal:
-    """Points earned (or amount spent) within the qualifying window, voids deducted."""
+    """Points earned (or amount spent) within the qualifying window, voids deducted (summed
+    once per posting while this transaction holds the member locked: promotion and the
+    answer's next tier share it)."""
     rules = rules_of(member.program)
+    held = known(member.id)
+    key = (rules.tier_basis, rules.tier_window_months)
+    if held is not None and key in held.totals:
+        return held.totals[key]
     column = (LedgerEntry.qualifying_amount if rules.tier_basis == "spend"
               else LedgerEntry.qualifying_points)
     stmt = select(func.coalesce(func.sum(column), 0)).where(LedgerEntry.member_id == member.id)
     if rules.tier_window_months:
         since = add_months(now or utcnow(), -rules.tier_window_months)
         stmt = stmt.where(LedgerEntry.created_at >= since)
-    return Decimal(db.session.scalar(stmt) or 0)
+    total = Decimal(db.session.scalar(stmt) or 0)
+    if held is not None:
+        held.totals[key] = total
+    return total
 
 
 def tier_for(tiers: list[Tier], total: Decimal) -> Tier | None:

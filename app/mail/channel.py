@@ -33,9 +33,9 @@ from app.jobs import wake
 from app.loyalty.rules import rules_of
 from app.loyalty.tiers import qualifying_total, tiers_of
 from app.mail import KINDS
-from app.mail.rows import insert_ignore
 from app.models import LedgerEntry, LoyaltyRules, MailDelivery, Member, OutboxEvent, Program
 from app.models.base import utcnow
+from app.rows import insert_ignore
 
 SWEEP = "mail"
 NEAR_FRACTION = Decimal("0.2")

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from app.errors import NotFound
 from app.extensions import db
-from app.mail.rows import insert_ignore
 from app.mail.schemas import SuppressionCreate
 from app.models import MailSuppression, Member, Merchant, Program
 from app.models.base import utcnow
+from app.rows import insert_ignore
 
 TOKEN_SALT = "walletpass.unsubscribe"
 

@@ -30,13 +30,13 @@ from app.extensions import db
 from app.links import card_page_link, image_link, unsubscribe_link
 from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
 from app.mail.message import Brand, Mail, build_message
-from app.mail.rows import insert_ignore
 from app.mail.suppressions import is_suppressed, suppress, unsubscribe_token
 from app.mail.texts import mail_language, text
 from app.mail.transport import Outcome, SmtpConfig, Transport, open_transport
 from app.models import MailDelivery, Member, Merchant, Program, RateLimit
 from app.models.base import utcnow
 from app.outbox.tasks import relay
+from app.rows import insert_ignore
 
 EXPIRING = "mail_expiring"
 BUDGET_SECONDS = 20.0

@@ -138,22 +138,23 @@ def _refuse_enrolled(program: Program, emails: list[str]) -> None:
 def get_member(merchant: Merchant, member_id: int, lock: bool = False) -> Member:
     """The merchant's member, or NotFound (also for another merchant's member); with
     `lock`, locked for a point transaction (as ledger.lock_member, in the same query)."""
-    stmt = _merchant_member()
-    member = db.session.execute(locking(stmt) if lock else stmt,
-                                {"member_id": member_id, "merchant_id": merchant.id}
-                                ).unique().scalar_one_or_none()
-    if member is None:
+    row = db.session.execute(_merchant_member(lock),
+                             {"member_id": member_id, "merchant_id": merchant.id}
+                             ).unique().one_or_none()
+    if row is None:
         raise NotFound(f"Member {member_id} not found.")
-    return held_locked(member) if lock else member
+    return held_locked(*row) if lock else row[0]
 
 
 @cache
-def _merchant_member() -> Select[Member]:
-    """get_member's statement, built once (every API call on a member runs it)."""
-    return (select(Member).join(Program)
+def _merchant_member(lock: bool) -> Select[Any]:
+    """get_member's statement (locking, or not), built once (every API call on a member
+    runs it)."""
+    stmt = (select(Member).join(Program)
             .options(*standing_loads(contains_eager(Member.program)))
             .where(Member.id == bindparam("member_id"),
                    Program.merchant_id == bindparam("merchant_id")))
+    return locking(stmt) if lock else stmt
 
 
 def void_card(member: Member) -> Member:
