@@ -87,7 +87,8 @@ def _run(view: View, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], int]:
         return _replay(_find(key), digest)
     g.idempotency_key = key
     body, status = view(*args, **kwargs)
-    db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claimed)
+    table = IdempotencyRecord.__table__  # the table: no ORM bulk-update work
+    db.session.execute(update(table).where(table.c.id == claimed)
                        .values(status=status, response=body))
     return _commit((body, status))
 

@@ -18,9 +18,18 @@ ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 CARD_RULES = ("mode", "stamps_required", "expiry_days")
 
 
+DEFAULT_RULES = "_walletpass_default_rules"
+
+
 def rules_of(program: Program) -> LoyaltyRules:
-    """The program's rules, or (not saved) the defaults when nobody configured them."""
-    return program.rules or LoyaltyRules(**defaults())
+    """The program's rules, or (not saved) the defaults when nobody configured them, made
+    once per loaded program (a request asks several times)."""
+    if program.rules is not None:
+        return program.rules
+    made: LoyaltyRules | None = program.__dict__.get(DEFAULT_RULES)
+    if made is None:
+        made = program.__dict__[DEFAULT_RULES] = LoyaltyRules(**defaults())
+    return made
 
 
 def defaults() -> dict[str, Any]:

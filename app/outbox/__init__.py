@@ -51,13 +51,13 @@ def register_channel(channel: Channel) -> Channel:
 
 
 def record(merchant_id: int, event_type: str, payload: dict[str, Any],
-           member_id: int | None = None) -> OutboxEvent:
-    """Record an outbound event in the caller's transaction (delivered after it commits)."""
-    event = OutboxEvent(merchant_id=merchant_id, member_id=member_id, event_type=event_type,
-                        payload=payload, created_at=utcnow())
-    db.session.add(event)
+           member_id: int | None = None) -> None:
+    """Record an outbound event in the caller's transaction (delivered after it commits), in
+    one INSERT of the table (no ORM object: every point transaction records one)."""
+    db.session.execute(insert(OutboxEvent.__table__).values(
+        merchant_id=merchant_id, member_id=member_id, event_type=event_type, payload=payload,
+        created_at=utcnow()))
     wake(db.session(), SWEEP)
-    return event
 
 
 def record_many(merchant_id: int, event_type: str,
