@@ -42,11 +42,25 @@ def check_urls(database_url: str, broker_url: str) -> str | None:
     return None
 
 
+WEB_WORKERS = 2
+"""gunicorn processes by default: one per core of a small machine."""
+WEB_THREADS = 4
+"""Threads per gunicorn process (gthread): a request waiting on PostgreSQL leaves the
+process's core to another."""
+
+
+def web_command(bind: str, workers: int = WEB_WORKERS, threads: int = WEB_THREADS,
+                app: str = "wsgi:app") -> list[str]:
+    """gunicorn's command line: `workers` processes of `threads` threads each, keep-alive."""
+    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads",
+            str(threads), "--worker-class", "gthread", "--keep-alive", "30", "--bind", bind,
+            "--graceful-timeout", "10", app]
+
+
 def children(data_dir: Path, bind: str, web_workers: int, celery_workers: int) -> list[Child]:
     """The command lines of the set: gunicorn, the Celery workers and exactly one beat."""
     python = sys.executable
-    web = Child("web", [python, "-m", "gunicorn", "--workers", str(web_workers), "--bind", bind,
-                        "--graceful-timeout", "10", "wsgi:app"])
+    web = Child("web", web_command(bind, web_workers))
     workers = [Child(f"worker{i}", [python, "-m", "celery", "-A", "app.celery_app", "worker",
                                     "--loglevel", "INFO", "--concurrency", "1",
                                     "--hostname", f"worker{i}@%h"])

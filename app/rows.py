@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,9 +23,14 @@ def insert_one_ignore(model: Any, row: dict[str, Any]) -> Any:
     """Insert one row unless a unique constraint already holds it, in one statement;
     returns its primary key, or None when the row was there (or another transaction holding
     it committed while this one waited)."""
-    table = model.__table__
-    return db.session.scalar(insert_on_conflict(model).values(**row).on_conflict_do_nothing()
-                             .returning(*table.primary_key.columns))
+    return db.session.scalar(_insert_one(model, db.session.get_bind().dialect.name), row)
+
+
+@cache
+def _insert_one(model: Any, _dialect: str) -> Any:
+    """insert_one_ignore's statement for this model on this database, built once."""
+    return insert_on_conflict(model).on_conflict_do_nothing().returning(
+        *model.__table__.primary_key.columns)
 
 
 def insert_ignore(model: Any, rows: Sequence[dict[str, Any]]) -> int:

@@ -17,10 +17,11 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from flask import g, request
-from sqlalchemy import select, update
+from sqlalchemy import Update, bindparam, select, update
 
 from app.errors import ValidationError
 from app.extensions import db
@@ -87,10 +88,17 @@ def _run(view: View, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], int]:
         return _replay(_find(key), digest)
     g.idempotency_key = key
     body, status = view(*args, **kwargs)
-    table = IdempotencyRecord.__table__  # the table: no ORM bulk-update work
-    db.session.execute(update(table).where(table.c.id == claimed)
-                       .values(status=status, response=body))
+    db.session.execute(_store_answer(), {"claimed": claimed, "status": status,
+                                         "response": body})
     return _commit((body, status))
+
+
+@cache
+def _store_answer() -> Update:
+    """The UPDATE storing a claimed key's answer, built once (of the table: no ORM
+    bulk-update work)."""
+    table = IdempotencyRecord.__table__
+    return update(table).where(table.c.id == bindparam("claimed"))
 
 
 def _commit(result: tuple[dict[str, Any], int]) -> tuple[dict[str, Any], int]:

@@ -17,9 +17,10 @@ with a ``name`` and a ``fan_out(events)`` method (the `Channel` protocol below).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 
 from app.extensions import db
 from app.jobs import wake
@@ -54,10 +55,16 @@ def record(merchant_id: int, event_type: str, payload: dict[str, Any],
            member_id: int | None = None) -> None:
     """Record an outbound event in the caller's transaction (delivered after it commits), in
     one INSERT of the table (no ORM object: every point transaction records one)."""
-    db.session.execute(insert(OutboxEvent.__table__).values(
-        merchant_id=merchant_id, member_id=member_id, event_type=event_type, payload=payload,
-        created_at=utcnow()))
+    db.session.execute(_insert_event(), {
+        "merchant_id": merchant_id, "member_id": member_id, "event_type": event_type,
+        "payload": payload, "created_at": utcnow()})
     wake(db.session(), SWEEP)
+
+
+@cache
+def _insert_event() -> Insert:
+    """`record`'s statement, built once."""
+    return insert(OutboxEvent.__table__)
 
 
 def record_many(merchant_id: int, event_type: str,
