@@ -22,6 +22,7 @@ from flask_migrate.cli import db as db_group
 
 from app.config import Settings
 from app.errors import DomainError
+from app.production import WEB_THREADS, WEB_WORKERS
 
 
 def _create_app() -> Flask:
@@ -174,14 +175,17 @@ def worker_cmd() -> None:
 
 
 @click.command("up")
-@click.option("--web-workers", default=2, show_default=True, type=click.IntRange(1),
-              help="gunicorn web processes.")
+@click.option("--web-workers", default=WEB_WORKERS, show_default=True, type=click.IntRange(1),
+              help="gunicorn web processes (one per core).")
+@click.option("--web-threads", default=WEB_THREADS, show_default=True, type=click.IntRange(1),
+              help="Threads per web process (gthread workers).")
 @click.option("--celery-workers", default=1, show_default=True, type=click.IntRange(1),
               help="Celery worker processes (the sweeps); beat is always exactly one.")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True,
               help="Address gunicorn listens on (host:port).")
 @click.pass_context
-def up_cmd(ctx: click.Context, web_workers: int, celery_workers: int, bind: str) -> None:
+def up_cmd(ctx: click.Context, web_workers: int, web_threads: int, celery_workers: int,
+           bind: str) -> None:
     """Start the production set: gunicorn, Celery workers and one beat, on PostgreSQL and Redis."""
     from flask.cli import ScriptInfo
 
@@ -199,8 +203,9 @@ def up_cmd(ctx: click.Context, web_workers: int, celery_workers: int, bind: str)
     with app.app_context():
         ensure_schema()  # once here, before the children start
     data_dir = Path(app.config["SETTINGS"].DATA_DIR)
-    specs = production.children(data_dir, bind, web_workers, celery_workers)
-    click.echo(f"walletpass up: {web_workers} web process(es) on {bind}, {celery_workers} "
+    specs = production.children(data_dir, bind, (web_workers, web_threads), celery_workers)
+    click.echo(f"walletpass up: {web_workers} web process(es) x {web_threads} threads on "
+               f"{bind}, {celery_workers} "
                "Celery worker(s), one beat; Ctrl+C stops them.")
     ctx.exit(production.run(specs, Path(__file__).resolve().parent.parent))
 

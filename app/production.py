@@ -57,10 +57,12 @@ def web_command(bind: str, workers: int = WEB_WORKERS, threads: int = WEB_THREAD
             "--graceful-timeout", "10", app]
 
 
-def children(data_dir: Path, bind: str, web_workers: int, celery_workers: int) -> list[Child]:
-    """The command lines of the set: gunicorn, the Celery workers and exactly one beat."""
+def children(data_dir: Path, bind: str, web: tuple[int, int],
+             celery_workers: int) -> list[Child]:
+    """The command lines of the set: gunicorn (web: processes, threads each), the Celery
+    workers and exactly one beat."""
     python = sys.executable
-    web = Child("web", web_command(bind, web_workers))
+    server = Child("web", web_command(bind, *web))
     workers = [Child(f"worker{i}", [python, "-m", "celery", "-A", "app.celery_app", "worker",
                                     "--loglevel", "INFO", "--concurrency", "1",
                                     "--hostname", f"worker{i}@%h"])
@@ -68,7 +70,7 @@ def children(data_dir: Path, bind: str, web_workers: int, celery_workers: int) -
     beat = Child("beat", [python, "-m", "celery", "-A", "app.celery_app", "beat",
                           "--loglevel", "INFO",
                           "--schedule", str(data_dir / "celerybeat-schedule")])
-    return [web, *workers, beat]
+    return [server, *workers, beat]
 
 
 class Supervisor:
