@@ -25,6 +25,7 @@ from bench import (
     bench_dashboard,
     bench_earn,
     bench_google,
+    bench_http,
     bench_import,
     bench_publish,
     bench_push,
@@ -147,3 +148,24 @@ def test_import_bench_imports_its_generated_list(make_app: Any, database_url: st
     assert result["rows"] == 60 and result["created"] > 50
     assert result["mails"] == result["created"]
     assert result["again_created"] == 0 and result["again_queued"] == 0
+
+
+def test_http_bench_prints_both_sizes_and_a_verdict_per_target(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """bench_http on SQLite, 2 then 20 members, 1 s per row: gunicorn as `walletpass up`
+    runs it, every row at both sizes (the full size with its cost growth), the earns
+    counted (measure_rows checks the balances moved), one PASS or MISS line per target,
+    and --check failing exactly when one is missed."""
+    code = bench_http.main(["--databases", "sqlite", "--members", "20", "--duration", "1",
+                            "--warmup", "0", "--rounds", "1", "--connections", "2",
+                            "--check"])
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith("sqlite ")]
+    assert [(r[1], " ".join(r[2:4]).split(" ")[0]) for r in rows] == [
+        (size, name) for size in ("2", "20") for name in ("bare", "member", "earn", "pass")]
+    assert all("cost x" in " ".join(r) for r in rows[4:]) and not any(
+        "cost x" in " ".join(r) for r in rows[:4])
+    verdicts = [line for line in out.splitlines() if line.startswith(("PASS ", "MISS "))]
+    assert [v.split(" (")[0].split()[1:3] for v in verdicts] == [
+        ["sqlite", "member"]] * 2 + [["sqlite", "pass"]] * 2
+    assert code == (1 if any(v.startswith("MISS") for v in verdicts) else 0)
