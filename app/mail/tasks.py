@@ -1,12 +1,13 @@
 """The mail sweeps: send due mails at the shared rate, and find points expiring soon.
 
 A run of the ``mail`` sweep claims small batches of due mails with a lease (app/leases.py:
-two workers never claim one mail), builds them, reserves send slots from the rate limit
-kept in the database (so MAIL_RATE holds across every worker process), sends them over
-one SMTP connection, and records each outcome. No new batch is claimed after
-BUDGET_SECONDS; LEASE is far longer than a run, so a mail still being sent is never
-claimed again. A worker that dies after sending but before recording sends that mail
-once more when the lease ends (the same Message-ID, so mailbox providers fold it).
+two workers never claim one mail), renders them from their programs' cached templates
+(app/mail/message.py), reserves send slots from the rate limit kept in the database (so
+MAIL_RATE holds across every worker process), sends them over one SMTP connection, and
+records each outcome. No new batch is claimed after BUDGET_SECONDS; LEASE is far longer
+than a run, so a mail still being sent is never claimed again. A worker that dies after
+sending but before recording sends that mail once more when the lease ends (the same
+Message-ID, so mailbox providers fold it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,11 +29,11 @@ from app.config import Settings
 from app.extensions import db
 from app.links import card_page_link, image_link, unsubscribe_link
 from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
-from app.mail.message import Brand, Mail, build_message
+from app.mail.message import Brand, Mail, render
 from app.mail.rows import insert_ignore
 from app.mail.suppressions import is_suppressed, suppress, unsubscribe_token
 from app.mail.texts import mail_language, text
-from app.mail.transport import Outcome, SmtpConfig, Transport, open_transport
+from app.mail.transport import Outcome, Outgoing, SmtpConfig, Transport, open_transport
 from app.models import MailDelivery, Member, Merchant, Program, RateLimit
 from app.models.base import utcnow
 from app.outbox.tasks import relay
@@ -84,7 +84,7 @@ class Prepared:
 
     delivery_id: int
     name: str
-    message: EmailMessage
+    message: Outgoing
 
 
 def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> int:
@@ -111,11 +111,11 @@ def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> 
 def prepare(ids: Sequence[int], settings: Settings) -> list[Prepared]:
     """Build the messages of claimed mails; mark those that must not go (no address any
     more, or on the suppression list)."""
-    rows = db.session.scalars(
+    rows = list(db.session.scalars(
         select(MailDelivery).options(joinedload(MailDelivery.member).joinedload(Member.program)
                                      .joinedload(Program.merchant))
         .where(MailDelivery.id.in_(ids), MailDelivery.status == "pending")
-        .order_by(MailDelivery.id))
+        .order_by(MailDelivery.id)))
     ready = []
     for row in rows:
         member = row.member
@@ -124,8 +124,9 @@ def prepare(ids: Sequence[int], settings: Settings) -> list[Prepared]:
         elif is_suppressed(member.program.merchant_id, member.email):
             row.status = "suppressed"
         else:
+            mail = compose(row, member, settings)
             ready.append(Prepared(row.id, f"{row.id:09d}-{row.kind}",
-                                  build_message(compose(row, member, settings))))
+                                  Outgoing(mail.sender, mail.to, render(mail))))
     return ready
 
 
