@@ -1,13 +1,21 @@
 """The mail sweeps: send due mails at the shared rate, and find points expiring soon.
 
-A run of the ``mail`` sweep claims small batches of due mails with a lease (app/leases.py:
-two workers never claim one mail), renders them from their programs' cached templates
-(app/mail/message.py), reserves send slots from the rate limit kept in the database (so
-MAIL_RATE holds across every worker process), sends them over one SMTP connection, and
-records each outcome. No new batch is claimed after BUDGET_SECONDS; LEASE is far longer
-than a run, so a mail still being sent is never claimed again. A worker that dies after
-sending but before recording sends that mail once more when the lease ends (the same
-Message-ID, so mailbox providers fold it).
+A run of the ``mail`` sweep works chunk by chunk (at most MAX_BATCH mails, fewer at a
+low MAIL_RATE): it claims a chunk of due mails with a lease (app/leases.py: two workers
+never claim one mail) and commits; loads the chunk's rows, checks all its addresses
+against the suppression lists in one query, and renders each message from its program's
+cached template (app/mail/message.py); reserves send slots from the rate limit kept in
+the database (so MAIL_RATE holds across every worker process); sends the chunk over one
+SMTP connection (kept for the whole run; smtplib has no pipelining, so each mail is its
+own MAIL, RCPT, DATA exchange); and records the outcomes: the sent mails in one UPDATE,
+every other outcome on its own row. No new chunk is claimed after BUDGET_SECONDS.
+
+The guarantee on a crash: a mail is claimed (its lease committed) before it is sent, and
+its outcome is committed once its chunk has been sent. LEASE is far longer than a run, so
+a mail still being sent is never claimed again. A worker that dies after sending some of
+a chunk but before recording it sends those mails once more when the lease ends (the
+same Message-ID, so mailbox providers fold them): at most one chunk, MAX_BATCH mails, as
+before chunks were sent this way. A mail whose outcome was recorded is never sent again.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from app import jobs, leases
@@ -31,7 +39,7 @@ from app.links import card_page_link, image_link, unsubscribe_link
 from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
 from app.mail.message import Brand, Mail, render
 from app.mail.rows import insert_ignore
-from app.mail.suppressions import is_suppressed, suppress, unsubscribe_token
+from app.mail.suppressions import suppress, suppressed_among, unsubscribe_token
 from app.mail.texts import mail_language, text
 from app.mail.transport import Outcome, Outgoing, SmtpConfig, Transport, open_transport
 from app.models import MailDelivery, Member, Merchant, Program, RateLimit
@@ -67,11 +75,10 @@ def send_due_mail() -> int:
     with open_transport(config, Path(settings.DATA_DIR) / "mail", settings.SMTP_TIMEOUT,
                         settings.SMTP_CA_FILE) as transport:
         while time.monotonic() < stop_at:
-            ids = [row[0] for row in leases.claim(
-                select(MailDelivery.id).where(MailDelivery.status == "pending",
-                                              leases.due(MailDelivery.next_attempt_at))
-                .order_by(MailDelivery.next_attempt_at, MailDelivery.id),
-                MailDelivery.next_attempt_at, LEASE, limit=batch)]
+            ids = leases.claim_ids(
+                MailDelivery.next_attempt_at,
+                [MailDelivery.status == "pending", leases.due(MailDelivery.next_attempt_at)],
+                [MailDelivery.next_attempt_at, MailDelivery.id], LEASE, batch)
             handled += send_batch(ids, transport, settings)
             if len(ids) < batch:
                 break
@@ -102,8 +109,7 @@ def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> 
             continue
         _wait_until(start + timedelta(seconds=i * interval))
         outcomes.append(transport.send(item.message, item.name))
-    for item, outcome in zip(ready, outcomes, strict=True):
-        record(item.delivery_id, outcome)
+    record_chunk(ready, outcomes)
     db.session.commit()
     return len(ids)
 
@@ -116,12 +122,14 @@ def prepare(ids: Sequence[int], settings: Settings) -> list[Prepared]:
                                      .joinedload(Program.merchant))
         .where(MailDelivery.id.in_(ids), MailDelivery.status == "pending")
         .order_by(MailDelivery.id)))
+    blocked = suppressed_among((r.member.program.merchant_id, r.member.email) for r in rows
+                               if r.member.email)
     ready = []
     for row in rows:
         member = row.member
         if not member.email:
             row.status, row.last_error = "skipped", "no address"
-        elif is_suppressed(member.program.merchant_id, member.email):
+        elif (member.program.merchant_id, member.email.lower()) in blocked:
             row.status = "suppressed"
         else:
             mail = compose(row, member, settings)
@@ -165,6 +173,23 @@ def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[
         out["needed"] = (f"{currency} {needed}" if out.get("basis") == "spend"
                          else text("points_amount", lang, n=f"{int(float(needed)):,}"))
     return out
+
+
+def record_chunk(ready: Sequence[Prepared], outcomes: Sequence[Outcome]) -> None:
+    """Store what became of a chunk's mails: the sent ones in one UPDATE, the rest row by
+    row (only rows still pending change)."""
+    sent = [item.delivery_id for item, outcome in zip(ready, outcomes, strict=True)
+            if outcome.status == "sent"]
+    if sent:
+        db.session.execute(
+            update(MailDelivery).where(MailDelivery.id.in_(sent),
+                                       MailDelivery.status == "pending")
+            .values(status="sent", sent_at=utcnow(), attempts=MailDelivery.attempts + 1,
+                    last_error="")
+            .execution_options(synchronize_session=False))
+    for item, outcome in zip(ready, outcomes, strict=True):
+        if outcome.status != "sent":
+            record(item.delivery_id, outcome)
 
 
 def record(delivery_id: int, outcome: Outcome) -> None:
