@@ -180,16 +180,14 @@ def prebuilt(app: Any) -> list[bytes]:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.mail.message import build_message
-    from app.mail.tasks import compose
+    from app.mail.tasks import prepare
     from app.models import MailDelivery
 
     with app.app_context():
-        settings = app.config["SETTINGS"]
-        rows = db.session.scalars(select(MailDelivery).order_by(MailDelivery.id)
-                                  .limit(len(LANGUAGES)))
-        built = [build_message(compose(row, row.member, settings)).as_bytes(policy=policy.SMTP)
-                 for row in rows]
+        ids = list(db.session.scalars(select(MailDelivery.id).order_by(MailDelivery.id)
+                                      .limit(len(LANGUAGES))))
+        built = [item.message.data for item in prepare(ids, app.config["SETTINGS"])]
+        db.session.rollback()  # nothing marked: the sweep sends them all
         db.session.remove()
     return built
 

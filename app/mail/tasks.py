@@ -29,8 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, select, update
 
 from app import jobs, leases
 from app.config import Settings
@@ -114,28 +113,48 @@ def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> 
     return len(ids)
 
 
+CHUNK_COLUMNS = (
+    MailDelivery.id, MailDelivery.kind, MailDelivery.params, MailDelivery.member_id,
+    Member.email, Member.name, Member.language, Member.download_token,
+    Program.id.label("program_id"), Program.name.label("program_name"),
+    Program.organization_name, Program.background_color, Program.foreground_color,
+    Program.design_version, Program.language.label("program_language"), Program.currency,
+    Program.merchant_id, Merchant.name.label("merchant_name"),
+    Merchant.email.label("merchant_email"))
+"""What a chunk's mails need of their rows, members, programs and merchants (one query)."""
+
+
 def prepare(ids: Sequence[int], settings: Settings) -> list[Prepared]:
     """Build the messages of claimed mails; mark those that must not go (no address any
     more, or on the suppression list)."""
-    rows = list(db.session.scalars(
-        select(MailDelivery).options(joinedload(MailDelivery.member).joinedload(Member.program)
-                                     .joinedload(Program.merchant))
+    rows = db.session.execute(
+        select(*CHUNK_COLUMNS).join(Member, Member.id == MailDelivery.member_id)
+        .join(Program, Program.id == Member.program_id)
+        .join(Merchant, Merchant.id == Program.merchant_id)
         .where(MailDelivery.id.in_(ids), MailDelivery.status == "pending")
-        .order_by(MailDelivery.id)))
-    blocked = suppressed_among((r.member.program.merchant_id, r.member.email) for r in rows
-                               if r.member.email)
-    ready = []
+        .order_by(MailDelivery.id)).all()
+    blocked = suppressed_among((r.merchant_id, r.email) for r in rows if r.email)
+    ready, skipped, suppressed = [], [], []
     for row in rows:
-        member = row.member
-        if not member.email:
-            row.status, row.last_error = "skipped", "no address"
-        elif (member.program.merchant_id, member.email.lower()) in blocked:
-            row.status = "suppressed"
+        if not row.email:
+            skipped.append(row.id)
+        elif (row.merchant_id, row.email.lower()) in blocked:
+            suppressed.append(row.id)
         else:
-            mail = compose(row, member, settings)
+            mail = compose(row, settings)
             ready.append(Prepared(row.id, f"{row.id:09d}-{row.kind}",
                                   Outgoing(mail.sender, mail.to, render(mail))))
+    mark(skipped, status="skipped", last_error="no address")
+    mark(suppressed, status="suppressed")
     return ready
+
+
+def mark(ids: Sequence[int], **values: Any) -> None:
+    """Set these values on the mails that are still pending, in one UPDATE."""
+    if ids:
+        db.session.execute(update(MailDelivery)
+                           .where(MailDelivery.id.in_(ids), MailDelivery.status == "pending")
+                           .values(**values).execution_options(synchronize_session=False))
 
 
 def host_of(settings: Settings) -> str:
@@ -143,24 +162,21 @@ def host_of(settings: Settings) -> str:
     return urlsplit(settings.BASE_URL).hostname or "localhost"
 
 
-def compose(row: MailDelivery, member: Member, settings: Settings) -> Mail:
-    """The mail a delivery row stands for, with today's branding and links."""
-    program: Program = member.program
-    merchant: Merchant = program.merchant
-    lang = mail_language(member.language, program.language)
-    brand = Brand(program=program.name,
-                  sender_name=program.organization_name or merchant.name,
-                  background=program.background_color, foreground=program.foreground_color,
-                  logo_url=image_link(program.id, program.design_version, "logo@2x.png",
+def compose(row: Row[Any], settings: Settings) -> Mail:
+    """The mail a chunk's row (CHUNK_COLUMNS) stands for, with today's branding and links."""
+    lang = mail_language(row.language, row.program_language)
+    brand = Brand(program=row.program_name,
+                  sender_name=row.organization_name or row.merchant_name,
+                  background=row.background_color, foreground=row.foreground_color,
+                  logo_url=image_link(row.program_id, row.design_version, "logo@2x.png",
                                       settings))
     host = host_of(settings)
-    assert member.email is not None
-    return Mail(kind=row.kind, language=lang, to=member.email, to_name=member.name,
-                sender=settings.MAIL_FROM or f"no-reply@{host}", reply_to=merchant.email,
-                brand=brand, card_link=card_page_link(member, settings),
-                unsubscribe_link=unsubscribe_link(unsubscribe_token(member.id), settings),
-                message_id=f"<mail.{row.id}.{member.id}@{host}>", date=utcnow(),
-                params=values(row.kind, row.params, lang, program.currency))
+    return Mail(kind=row.kind, language=lang, to=row.email, to_name=row.name,
+                sender=settings.MAIL_FROM or f"no-reply@{host}", reply_to=row.merchant_email,
+                brand=brand, card_link=card_page_link(row, settings),
+                unsubscribe_link=unsubscribe_link(unsubscribe_token(row.member_id), settings),
+                message_id=f"<mail.{row.id}.{row.member_id}@{host}>", date=utcnow(),
+                params=values(row.kind, row.params, lang, row.currency))
 
 
 def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[str, Any]:
@@ -178,15 +194,9 @@ def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[
 def record_chunk(ready: Sequence[Prepared], outcomes: Sequence[Outcome]) -> None:
     """Store what became of a chunk's mails: the sent ones in one UPDATE, the rest row by
     row (only rows still pending change)."""
-    sent = [item.delivery_id for item, outcome in zip(ready, outcomes, strict=True)
-            if outcome.status == "sent"]
-    if sent:
-        db.session.execute(
-            update(MailDelivery).where(MailDelivery.id.in_(sent),
-                                       MailDelivery.status == "pending")
-            .values(status="sent", sent_at=utcnow(), attempts=MailDelivery.attempts + 1,
-                    last_error="")
-            .execution_options(synchronize_session=False))
+    mark([item.delivery_id for item, outcome in zip(ready, outcomes, strict=True)
+          if outcome.status == "sent"],
+         status="sent", sent_at=utcnow(), attempts=MailDelivery.attempts + 1, last_error="")
     for item, outcome in zip(ready, outcomes, strict=True):
         if outcome.status != "sent":
             record(item.delivery_id, outcome)
