@@ -202,7 +202,7 @@ def up_cmd(ctx: click.Context, web_workers: int, celery_workers: int, bind: str)
     specs = production.children(data_dir, bind, web_workers, celery_workers)
     click.echo(f"walletpass up: {web_workers} web process(es) on {bind}, {celery_workers} "
                "Celery worker(s), one beat; Ctrl+C stops them.")
-    ctx.exit(production.run(specs, Path(__file__).resolve().parent.parent))
+    ctx.exit(production.run(specs, Path(__file__).resolve().parent.parent, data_dir))
 
 
 @click.command("create-merchant")

@@ -34,6 +34,7 @@ from app.mail.rows import insert_ignore
 from app.mail.suppressions import is_suppressed, suppress, unsubscribe_token
 from app.mail.texts import mail_language, text
 from app.mail.transport import Outcome, SmtpConfig, Transport, open_transport
+from app.metrics import MAILS
 from app.models import MailDelivery, Member, Merchant, Program, RateLimit
 from app.models.base import utcnow
 from app.outbox.tasks import relay
@@ -103,6 +104,7 @@ def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> 
         _wait_until(start + timedelta(seconds=i * interval))
         outcomes.append(transport.send(item.message, item.name))
     for item, outcome in zip(ready, outcomes, strict=True):
+        MAILS.labels(outcome.status).inc()
         record(item.delivery_id, outcome)
     db.session.commit()
     return len(ids)
