@@ -4,6 +4,7 @@ summed over two processes), request ids in logs and jobs, and no secret in any l
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import socket
@@ -222,6 +223,40 @@ def test_metrics_count_requests_by_route_and_pass_builds(make_app: Any) -> None:
     assert value(after, "walletpass_pass_build_seconds_count") - value(
         before, "walletpass_pass_build_seconds_count") == 1
     assert value(after, "walletpass_queue_pending", queue="outbox") == 2  # not relayed yet
+    form = {"file": (io.BytesIO(b"email\nx@example.test\n"), "list.csv", "text/csv"),
+            "consent_basis": "Customers of our paper card who agreed to e-mails"}
+    assert api.client.post(f"/api/v1/programs/{pid}/imports", data=form, headers=api.headers,
+                           content_type="multipart/form-data").status_code == 202
+    waiting = scrape(app)
+    assert value(waiting, "walletpass_queue_pending", queue="import") == 1
+    assert value(waiting, "walletpass_queue_oldest_seconds", queue="import") >= 0
+    with app.app_context():
+        run_sweep_now("imports")
+    assert value(scrape(app), "walletpass_queue_pending", queue="import") == 0
+
+
+def test_metrics_count_google_calls_by_status(google: Any) -> None:
+    from app.wallet.google.client import GoogleClient
+    from app.wallet.google.issuer import SCOPE
+
+    info, _ = service_account_info(google.token_uri)
+    client = GoogleClient(info, google.url, timeout=5.0, scope=SCOPE)
+    before = scrape_text()
+    client.get("loyaltyClass", "1.missing")
+    client.insert("loyaltyClass", {"id": "1.c", "issuerName": "Bean",
+                                   "reviewStatus": "UNDER_REVIEW"})
+    client.get("loyaltyClass", "1.c")
+    after = scrape_text()
+    for method, status, count in (("GET", "404", 1), ("POST", "200", 1), ("GET", "200", 1)):
+        assert value(after, "walletpass_google_calls_total", method=method, status=status) - \
+            value(before, "walletpass_google_calls_total", method=method, status=status) == count
+
+
+def scrape_text() -> str:
+    """This process's metrics, as /metrics renders them (no app needed)."""
+    from app.metrics import render
+
+    return render().decode()
 
 
 def test_metrics_count_a_push_and_a_mail_and_the_outbox_lag(
@@ -258,7 +293,6 @@ def test_metrics_count_a_push_and_a_mail_and_the_outbox_lag(
 def register_device(app: Flask, member: dict[str, Any]) -> str:
     """Download the member's pass and register a device for it (the PassKit web service);
     returns the device's push token."""
-    import io
     import zipfile
 
     client = app.test_client()
@@ -469,6 +503,7 @@ def test_no_secret_reaches_the_log(make_app: Any, apns: Any, apns_tls: dict[str,
         assert run_sweep_now("leaky", RID) == 0
         assert run_sweep_now(PASS_UPDATES, RID) >= 1
     assert apns.tokens() == [push_token]
+    assert value(scrape(app), "walletpass_job_failures_total", sweep="leaky") == 1
     err = capsys.readouterr().err
     lines = json_lines(err)  # every line is JSON
     assert any(line["logger"] == "app.careless" for line in lines)
