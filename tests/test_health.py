@@ -334,18 +334,21 @@ def test_metrics_of_two_processes_add_up(tmp_path: Path,
     procs = [spawn([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind",
                     f"127.0.0.1:{port}", "wsgi:app"], env, tmp_path / f"web{port}.log")
              for port in ports]
+    sweep = subprocess.Popen([sys.executable, "-m", "app.cli", "sweep"], env=env,  # a worker
+                             cwd=Path(__file__).resolve().parent.parent,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for port in ports:
             wait_port(port, "gunicorn", timeout=60)
         for port, count in zip(ports, (3, 5), strict=True):
             for _ in range(count):
                 assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).ok
-        swept = subprocess.run([sys.executable, "-m", "app.cli", "sweep"], env=env,
-                               cwd=Path(__file__).resolve().parent.parent, timeout=60,
-                               capture_output=True, text=True)
-        assert swept.returncode == 0, swept.stderr
+        _, errors = sweep.communicate(timeout=60)
+        assert sweep.returncode == 0, errors
         text = requests.get(f"http://127.0.0.1:{ports[0]}/metrics", timeout=10).text
     finally:
+        sweep.kill()
+        sweep.wait(10)
         for proc in procs:
             kill_group(proc)
     assert value(text, "walletpass_http_requests_total", route="/healthz", status="200") == 8
