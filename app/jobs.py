@@ -11,7 +11,8 @@ workers at once. Sweeps run:
   `walletpass.run_sweep` task after the commit.
 
 A crashed worker or a lost queue message therefore loses nothing: the next sweep finds
-what is still pending.
+what is still pending. A wake-up carries the id of the request that committed the work
+(app/logs.py), so the log lines of the sweep run it causes name that request.
 """
 
 from __future__ import annotations
