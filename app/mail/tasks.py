@@ -41,6 +41,7 @@ from app.mail.rows import insert_ignore
 from app.mail.suppressions import suppress, suppressed_among, unsubscribe_token
 from app.mail.texts import mail_language, text
 from app.mail.transport import Outcome, Outgoing, SmtpConfig, Transport, open_transport
+from app.metrics import MAILS
 from app.models import MailDelivery, Member, Merchant, Program, RateLimit
 from app.models.base import utcnow
 from app.outbox.tasks import relay
@@ -108,6 +109,8 @@ def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> 
             continue
         _wait_until(start + timedelta(seconds=i * interval))
         outcomes.append(transport.send(item.message, item.name))
+    for outcome in outcomes:
+        MAILS.labels(outcome.status).inc()
     record_chunk(ready, outcomes)
     db.session.commit()
     return len(ids)
