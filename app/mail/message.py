@@ -26,7 +26,8 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import message_from_bytes, policy
+from email import message_from_string, policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
@@ -146,7 +147,8 @@ def _template(kind: str, language: str, sender: str, reply_to: str | None, brand
                b"Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
                b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n'
                + _header("Content-Language", language) + b"\r\n")
-    return Template(sender=_header("From", formataddr((_one_line(brand.sender_name), sender))),
+    return Template(sender=_header("From", formataddr((_one_line(brand.sender_name), sender)),
+                                   utf8=not sender.isascii()),
                     shared=shared + _header("Subject", words["subject"]), closing=closing,
                     text=_TEXT.get_template("message.txt").render(context),
                     html=_HTML.get_template("message.html").render(context),
@@ -155,10 +157,13 @@ def _template(kind: str, language: str, sender: str, reply_to: str | None, brand
 
 def _to_header(mail: Mail) -> bytes:
     """The To header of one member (plain when short ASCII, else as the email package)."""
+    if not mail.to.isascii():  # SMTPUTF8 (formataddr refuses such an address)
+        local, _, domain = mail.to.rpartition("@")
+        return _header("To", str(Address(_one_line(mail.to_name), local, domain)), utf8=True)
     value = formataddr((_one_line(mail.to_name), mail.to))
     if value.isascii() and len(value) <= MAX_LINE - 4:
         return b"To: " + value.encode() + b"\r\n"
-    return _header("To", value, utf8=not mail.to.isascii())
+    return _header("To", value)
 
 
 def _body(content: str) -> tuple[bytes, bytes]:
@@ -204,6 +209,6 @@ def render(mail: Mail) -> bytes:
 
 def build_message(mail: Mail) -> EmailMessage:
     """The message of one mail, parsed from the bytes render() sends."""
-    message = message_from_bytes(render(mail), policy=policy.default)
+    message = message_from_string(render(mail).decode("utf-8"), policy=policy.default)
     assert isinstance(message, EmailMessage)
     return message
