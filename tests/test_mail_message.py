@@ -141,9 +141,11 @@ def test_an_international_address_is_written_in_utf8() -> None:
     from app.mail.message import render
     from app.mail.transport import Outgoing
 
-    mail = Mail(**{**sample().__dict__, "to": "ñandú@example.test", "to_name": "Ñandú"})
+    mail = Mail(**{**sample().__dict__, "to": "ñandú@example.test", "to_name": "Ñandú",
+                   "sender": "posta@correo-ñ.example"})
     data = render(mail)
     assert "To: Ñandú <ñandú@example.test>".encode() in data  # SMTPUTF8: no encoded words
+    assert "From: Bean There Cafe <posta@correo-ñ.example>".encode() in data
     assert Outgoing(mail.sender, mail.to, data).international
     message = build_message(mail)
     assert message["To"].addresses[0].addr_spec == "ñandú@example.test"

@@ -147,7 +147,7 @@ def _template(kind: str, language: str, sender: str, reply_to: str | None, brand
                b"Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
                b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n'
                + _header("Content-Language", language) + b"\r\n")
-    return Template(sender=_header("From", formataddr((_one_line(brand.sender_name), sender)),
+    return Template(sender=_header("From", _address(brand.sender_name, sender),
                                    utf8=not sender.isascii()),
                     shared=shared + _header("Subject", words["subject"]), closing=closing,
                     text=_TEXT.get_template("message.txt").render(context),
@@ -155,15 +155,21 @@ def _template(kind: str, language: str, sender: str, reply_to: str | None, brand
                     boundary=boundary)
 
 
+def _address(name: str, address: str) -> str:
+    """A name and address for a header (an international address kept in UTF-8, which
+    formataddr refuses)."""
+    if address.isascii():
+        return formataddr((_one_line(name), address))
+    local, _, domain = address.rpartition("@")
+    return str(Address(_one_line(name), local, domain))
+
+
 def _to_header(mail: Mail) -> bytes:
     """The To header of one member (plain when short ASCII, else as the email package)."""
-    if not mail.to.isascii():  # SMTPUTF8 (formataddr refuses such an address)
-        local, _, domain = mail.to.rpartition("@")
-        return _header("To", str(Address(_one_line(mail.to_name), local, domain)), utf8=True)
-    value = formataddr((_one_line(mail.to_name), mail.to))
+    value = _address(mail.to_name, mail.to)
     if value.isascii() and len(value) <= MAX_LINE - 4:
         return b"To: " + value.encode() + b"\r\n"
-    return _header("To", value)
+    return _header("To", value, utf8=not mail.to.isascii())
 
 
 def _body(content: str) -> tuple[bytes, bytes]:
