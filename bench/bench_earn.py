@@ -14,9 +14,12 @@ requests, one connection per request. Rows, measured one after the other in the 
   for the member's row lock (PostgreSQL) or the database write lock (SQLite).
 
 Each earn row is checked afterwards: the balances and pass versions moved by exactly the
-number of calls. Rows are measured in R interleaved rounds and the best of each is kept,
-because the machine is noisy. PostgreSQL is a throwaway server (tests/pg.py) with fsync off, so its
-figures show the locking and round trips, not the disk.
+number of calls. Each database is measured twice, with N/10 and with N calls per thread (each
+on a fresh database), and the full size's rows show how the cost per call grew from the
+tenth (the tenth's rate / the full size's: 1.00 is flat; each member's ledger is ten times
+longer at the end of the full size). Rows are measured in R interleaved rounds and the best
+of each is kept, because the machine is noisy. PostgreSQL is a throwaway server
+(tests/pg.py) with fsync off, so its figures show the locking and round trips, not the disk.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -187,12 +191,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     print(f"{args.threads} client threads x {args.calls} calls per row, best of {args.rounds} "
-          "rounds; werkzeug threaded server on 127.0.0.1; one connection per call")
+          "rounds; werkzeug threaded server on 127.0.0.1; one connection per call; load average "
+          + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     for kind in [d.strip() for d in args.databases.split(",") if d.strip()]:
+        tenth = max(1, args.calls // 10)
+        small = measure(kind, args.threads, tenth, args.rounds)
         rows = measure(kind, args.threads, args.calls, args.rounds)
         base = rows["GET member"]
         for name, value in rows.items():
-            print(f"{kind:10s} {name:22s} {value:8.0f} calls/s = {value / base:.2f} x GET member")
+            print(f"{kind:10s} {name:22s} {value:8.0f} calls/s = {value / base:.2f} x GET member"
+                  f"  cost x{small[name] / value:.2f} vs {tenth} calls per thread")
     return 0
 
 

@@ -136,6 +136,15 @@ def test_earn_bench_rows_move_balances(make_app: Any) -> None:
     assert set(rows) == {"GET member", "earn, own member", "earn, one hot member"}
 
 
+def test_earn_bench_prints_cost_growth_per_row(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench_earn's main on SQLite: each row at the full size with its cost growth from a
+    tenth of the calls (both sizes measured, each earn row's totals checked)."""
+    assert bench_earn.main(["--databases", "sqlite", "--threads", "2", "--calls", "10",
+                            "--rounds", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("sqlite")]
+    assert len(rows) == 3 and all("cost x" in r and "vs 1 calls per thread" in r for r in rows)
+
+
 def test_import_bench_imports_its_generated_list(make_app: Any, database_url: str,
                                                  tmp_path: Path) -> None:
     """bench_import: the generated CSV is uploaded through the API and imported by the sweep
