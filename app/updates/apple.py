@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, case, delete, func, select, update
+from sqlalchemy import Integer, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app import leases
@@ -85,23 +86,29 @@ def record(claims: list[Claim], answers: dict[str, ApnsAnswer], settings: Settin
 
 def _write_delivered(claims: list[Claim], now: datetime, next_at: datetime) -> None:
     """Mark these registrations delivered (their claimed version, or a newer one already
-    recorded) and quiet until `next_at`: one UPDATE over two arrays on PostgreSQL, an
-    executemany on SQLite."""
-    values: dict[str, Any] = {"pushed_at": now, "push_status": 200, "push_reason": None,
-                              "attempts": 0, "next_attempt_at": next_at}
-    if db.session.get_bind().dialect.name == "postgresql":
-        batch = func.unnest(bindparam("ids", type_=ARRAY(Integer)),
+    recorded) and quiet until `next_at`, in one UPDATE whatever their number."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    batch, params = _id_versions(claims, postgresql)
+    newest = func.greatest if postgresql else func.max  # SQLite's max(a, b) is scalar
+    db.session.execute(update(REG).where(REG.c.id == batch.c.id).values(
+        pushed_version=newest(REG.c.pushed_version, batch.c.version), pushed_at=now,
+        push_status=200, push_reason=None, attempts=0, next_attempt_at=next_at), params)
+
+
+def _id_versions(claims: list[Claim], postgresql: bool) -> tuple[Any, dict[str, Any]]:
+    """The claims' (id, version) pairs as a table for an UPDATE ... FROM, and its parameters:
+    unnest over two arrays on PostgreSQL, json_each over one JSON array on SQLite."""
+    table: Any
+    if postgresql:
+        table = func.unnest(bindparam("ids", type_=ARRAY(Integer)),
                             bindparam("versions", type_=ARRAY(Integer))
                             ).table_valued("id", "version").render_derived()
-        db.session.execute(update(REG).where(REG.c.id == batch.c.id).values(
-            pushed_version=func.greatest(REG.c.pushed_version, batch.c.version), **values),
-            {"ids": [c.reg_id for c in claims], "versions": [c.version for c in claims]})
-        return
-    version: Any = bindparam("b_v", type_=Integer())
-    db.session.execute(update(REG).where(REG.c.id == bindparam("b_id")).values(
-        pushed_version=case((REG.c.pushed_version < version, version),
-                            else_=REG.c.pushed_version), **values),
-        [{"b_id": c.reg_id, "b_v": c.version} for c in claims])
+        return table, {"ids": [c.reg_id for c in claims],
+                       "versions": [c.version for c in claims]}
+    each = func.json_each(bindparam("pairs")).table_valued("value")
+    table = select(func.json_extract(each.c.value, "$[0]").label("id"),
+                   func.json_extract(each.c.value, "$[1]").label("version")).subquery()
+    return table, {"pairs": json.dumps([[c.reg_id, c.version] for c in claims])}
 
 
 def _write(failed: list[dict[str, Any]], drop_devices: list[dict[str, Any]]) -> None:
