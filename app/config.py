@@ -132,8 +132,10 @@ class Settings:
                          "retried later."},
     )
     PUSH_BATCH_SIZE: int = field(
-        default=2000,
-        metadata={"doc": "Registrations a push sweep claims and sends per database round."},
+        default=20000,
+        metadata={"doc": "Registrations a push sweep claims and sends per database round (each "
+                         "claim reads the registrations table once, so large rounds keep a big "
+                         "fan-out's reads few)."},
     )
     PUSH_LEASE_SECONDS: float = field(
         default=120.0,

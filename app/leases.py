@@ -32,6 +32,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.extensions import db
 from app.models.base import utcnow
 
+IDS_PER_UPDATE = 10_000
+"""Ids per UPDATE of a SQLite claim (well under its 32,766 parameters per statement)."""
 MAX_DOUBLINGS = 30
 """Past this many failures the wait stops growing (it is at the cap long before)."""
 
@@ -69,17 +71,27 @@ def due(column: InstrumentedAttribute[Any], now: datetime | None = None) -> Colu
 def claim(query: Select[*tuple[Any, ...]], column: InstrumentedAttribute[Any], lease: float,
           limit: int | None = None) -> Sequence[Row[*tuple[Any, ...]]]:
     """Run `query` (due rows; its first column is the row's id) and hold the rows it finds
-    for `lease` seconds, in one short transaction that is committed before returning."""
+    for `lease` seconds, in one short transaction that is committed before returning.
+
+    PostgreSQL: one statement, ``UPDATE ... FROM (query FOR UPDATE SKIP LOCKED) RETURNING``
+    (the rows come back in no particular order); SQLite: the query, then an UPDATE per
+    IDS_PER_UPDATE ids.
+    """
     model = column.class_
     if limit is not None:
         query = query.limit(limit)
+    until = utcnow() + timedelta(seconds=lease)
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=model)
-    rows = db.session.execute(query).all()
-    if rows:
-        db.session.execute(update(model).where(model.id.in_([r[0] for r in rows]))
-                           .values({column: utcnow() + timedelta(seconds=lease)})
-                           .execution_options(synchronize_session=False))
+        picked = query.with_for_update(skip_locked=True, of=model).subquery("picked")
+        rows = db.session.execute(
+            update(model).where(model.id == list(picked.c)[0]).values({column: until})
+            .returning(*picked.c).execution_options(synchronize_session=False)).all()
+    else:
+        rows = db.session.execute(query).all()
+        for start in range(0, len(rows), IDS_PER_UPDATE):
+            ids = [r[0] for r in rows[start:start + IDS_PER_UPDATE]]
+            db.session.execute(update(model).where(model.id.in_(ids)).values({column: until})
+                               .execution_options(synchronize_session=False))
     db.session.commit()
     return rows
 

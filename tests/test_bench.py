@@ -31,7 +31,7 @@ from bench import (
     bench_publish,
     bench_push,
 )
-from tests.conftest import apns_settings
+from tests.conftest import apns_settings, app_config
 from tests.google_standin import GoogleStandIn, service_account_info
 
 TOKENS = [f"{i:064x}" for i in range(1, 4)]
@@ -61,13 +61,31 @@ def google_settings(google: GoogleStandIn, tmp_path: Path) -> dict[str, Any]:
 
 
 def test_push_bench_fans_a_design_change_out_to_every_device(
-        make_app: Any, apns: Any, apns_tls: dict[str, Path]) -> None:
-    """bench_push: a program made by create_program, changed by update_program, and every
-    registered device pushed through the sweep."""
-    app = make_app(**apns_settings(apns, apns_tls))
-    program_id = bench_push._populate(app, TOKENS)
-    assert bench_push._fan_out(app, program_id, len(TOKENS), "#224466") > 0
+        make_app: Any, apns: Any, apns_tls: dict[str, Path], cert_paths: dict[str, Path],
+        tmp_path: Path) -> None:
+    """bench_push: a program made by create_program and seeded in bulk (COPY on PostgreSQL),
+    the raw client, then two changes by update_program, every registered device pushed
+    through the sweep."""
+    settings = app_config(tmp_path, cert_paths, "", **apns_settings(apns, apns_tls))
+    app = make_app(**apns_settings(apns, apns_tls), PUSH_COALESCE_SECONDS=0.0)
+    size = bench_push._measure_size(app, settings, TOKENS)
+    assert size.devices == len(TOKENS) and min(size.raw, size.cold, size.warm) > 0
     assert sorted(set(apns.tokens())) == TOKENS
+    # each token: two raw-client calls (a connect push and a round each), the two changes
+    assert sorted(apns.tokens()) == sorted(TOKENS * 6)
+    assert bench_push.sizes(100_000) == [10_000, 100_000] and bench_push.sizes(5) == [1, 5]
+
+
+def test_push_bench_runs_end_to_end_against_nghttpd(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench_push's main: both sizes and the latency trials on SQLite, against nghttpd,
+    printing the ratio with its verdict and how the cost grows."""
+    assert bench_push.main(["--devices", "20", "--databases", "sqlite", "--trials", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "sqlite: CPU cores" in out and "load average" in out
+    rows = [line for line in out.splitlines() if "(target 0.8 x raw)" in line]
+    assert [line.split()[0] for line in rows] == ["2", "20"]
+    assert all(" PASS " in line or " MISS " in line for line in rows)
+    assert "cost per push at 20 over 2 devices" in out and "over 3 trials" in out
 
 
 def test_google_bench_design_change_and_earn_latency(

@@ -151,6 +151,37 @@ def test_program_wide_change_pushes_every_device(app: Flask, api: Api, apns: Any
     assert all(r.push_status == 200 and r.pushed_at is not None for r in rows)
 
 
+def test_a_batch_records_each_device_its_own_version(app: Flask, api: Api, apns: Any,
+                                                     program: dict[str, Any],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """One claim of many rows (held by several UPDATEs on SQLite), pushed, then one record of
+    several versions: each registration gets its claimed version, or keeps a newer one."""
+    from app import leases
+    from app.updates.apple import claim_batch, push, record
+
+    monkeypatch.setattr(leases, "IDS_PER_UPDATE", 2)
+    ids = enroll(api, program, 5)
+    add_devices(app, ids)
+    for n, mid in enumerate(ids):
+        for _ in range(n + 1):
+            touch(app, mid)
+    with app.app_context():
+        claims = claim_batch(10, lease=60)
+        assert len(claims) == 5 and claim_batch(10, lease=60) == []  # every row held
+        assert len({c.version for c in claims}) == 5
+        newer = claims[0].reg_id
+        db.session.execute(update(AppleRegistration).where(AppleRegistration.id == newer)
+                           .values(pushed_version=99))
+        db.session.commit()
+        record(claims, push(claims), app.config["SETTINGS"])
+    assert len(apns.pushes) == 5
+    for reg in registrations(app):
+        claimed = next(c.version for c in claims if c.reg_id == reg.id)
+        assert reg.pushed_version == (99 if reg.id == newer else claimed)
+        assert reg.push_status == 200 and reg.attempts == 0 and reg.next_attempt_at is not None
+    assert lagging(app) == 0
+
+
 def test_bursts_coalesce_into_the_latest_version(app: Flask, member: dict[str, Any],
                                                  apns: Any) -> None:
     add_devices(app, [member["id"]])

@@ -52,8 +52,8 @@ class AppleRegistration(db.Model):  # type: ignore[name-defined,misc]
     push_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     push_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
-                                                             index=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Not indexed, so the claim and record of a push update the row in place (HOT)."""
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     fetched_version: Mapped[int | None] = mapped_column(Integer, nullable=True)

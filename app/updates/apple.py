@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, case, delete, select, update
+from sqlalchemy import Integer, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app import leases
 from app.config import Settings
@@ -68,7 +70,7 @@ def count_answers(answers: Any) -> None:
 def record(claims: list[Claim], answers: dict[str, ApnsAnswer], settings: Settings) -> None:
     """Store what APNs answered for each claimed registration, in one short transaction."""
     now = utcnow()
-    delivered: list[dict[str, Any]] = []
+    delivered: list[Claim] = []
     failed: list[dict[str, Any]] = []
     drop_devices: list[dict[str, Any]] = []
     unregistered: list[tuple[Claim, ApnsAnswer]] = []
@@ -76,15 +78,16 @@ def record(claims: list[Claim], answers: dict[str, ApnsAnswer], settings: Settin
         answer = answers.get(claim.token) or ApnsAnswer(claim.token, 0, error="no answer")
         outcome = classify(answer)
         if outcome is Outcome.DELIVERED:
-            delivered.append({"b_id": claim.reg_id, "b_v": claim.version, "b_now": now,
-                              "b_next": now + timedelta(seconds=settings.PUSH_COALESCE_SECONDS)})
+            delivered.append(claim)
         elif outcome is Outcome.BAD_TOKEN:
             drop_devices.append({"b_dev": claim.device_id, "b_tok": claim.token})
         elif outcome is Outcome.UNREGISTERED:
             unregistered.append((claim, answer))
         else:
             failed.append(_failure(claim, answer, outcome, now, settings))
-    _write(delivered, failed, drop_devices)
+    if delivered:
+        _write_delivered(delivered, now, now + timedelta(seconds=settings.PUSH_COALESCE_SECONDS))
+    _write(failed, drop_devices)
     kept = _drop_unregistered(unregistered, now, settings)
     if kept:
         db.session.execute(_failed_update(), kept)
@@ -92,16 +95,35 @@ def record(claims: list[Claim], answers: dict[str, ApnsAnswer], settings: Settin
     _log_failures(answers)
 
 
-def _write(delivered: list[dict[str, Any]], failed: list[dict[str, Any]],
-           drop_devices: list[dict[str, Any]]) -> None:
-    """Executemany the delivered and failed rows; delete devices whose token APNs refuses."""
-    if delivered:
-        version: Any = bindparam("b_v", type_=Integer())
-        db.session.execute(update(REG).where(REG.c.id == bindparam("b_id")).values(
-            pushed_version=case((REG.c.pushed_version < version, version),
-                                else_=REG.c.pushed_version),
-            pushed_at=bindparam("b_now"), push_status=200, push_reason=None, attempts=0,
-            next_attempt_at=bindparam("b_next")), delivered)
+def _write_delivered(claims: list[Claim], now: datetime, next_at: datetime) -> None:
+    """Mark these registrations delivered (their claimed version, or a newer one already
+    recorded) and quiet until `next_at`, in one UPDATE whatever their number."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    batch, params = _id_versions(claims, postgresql)
+    newest = func.greatest if postgresql else func.max  # SQLite's max(a, b) is scalar
+    db.session.execute(update(REG).where(REG.c.id == batch.c.id).values(
+        pushed_version=newest(REG.c.pushed_version, batch.c.version), pushed_at=now,
+        push_status=200, push_reason=None, attempts=0, next_attempt_at=next_at), params)
+
+
+def _id_versions(claims: list[Claim], postgresql: bool) -> tuple[Any, dict[str, Any]]:
+    """The claims' (id, version) pairs as a table for an UPDATE ... FROM, and its parameters:
+    unnest over two arrays on PostgreSQL, json_each over one JSON array on SQLite."""
+    table: Any
+    if postgresql:
+        table = func.unnest(bindparam("ids", type_=ARRAY(Integer)),
+                            bindparam("versions", type_=ARRAY(Integer))
+                            ).table_valued("id", "version").render_derived()
+        return table, {"ids": [c.reg_id for c in claims],
+                       "versions": [c.version for c in claims]}
+    each = func.json_each(bindparam("pairs")).table_valued("value")
+    table = select(func.json_extract(each.c.value, "$[0]").label("id"),
+                   func.json_extract(each.c.value, "$[1]").label("version")).subquery()
+    return table, {"pairs": json.dumps([[c.reg_id, c.version] for c in claims])}
+
+
+def _write(failed: list[dict[str, Any]], drop_devices: list[dict[str, Any]]) -> None:
+    """Executemany the failed rows; delete devices whose token APNs refuses."""
     if failed:
         db.session.execute(_failed_update(), failed)
     if drop_devices:
@@ -185,4 +207,3 @@ class AppleChannel:
         if claims:
             record(claims, push(claims), settings)
         return len(claims)
-
