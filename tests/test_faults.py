@@ -1,0 +1,177 @@
+"""Fault tests (issue 18, part 4): real parts stopped, slowed or answering errors mid-work,
+then healthy again. Each test bounds its loops and timeouts and counts the end state: what
+was answered 2xx landed exactly once, every device and object got its last change once,
+and no error became a 500 or a hang."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from app.models import LedgerEntry, Member
+from tests.conftest import app_config, new_api_key
+from tests.pg import PostgresServer, find_bindir
+
+MEMBERS = 10
+REQUEST_TIMEOUT = 10.0
+"""Seconds one earn call may take, whatever the database does (a hang fails the test)."""
+
+
+@pytest.fixture
+def database() -> str:
+    """One leg: the tests below start (and stop) the servers they need themselves."""
+    return "sqlite"
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test alone, which the test may stop and start again."""
+    bindir = find_bindir()
+    assert bindir is not None, "PostgreSQL is not installed"
+    server = PostgresServer(bindir, durable=True)  # a 2xx'd commit survives "immediate"
+    admin = create_engine(server.start(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE walletpass_faults"))
+    admin.dispose()
+    try:
+        yield server
+    finally:
+        try:
+            server.stop()
+        except subprocess.CalledProcessError:  # the test left it stopped
+            pass
+
+
+@pytest.fixture
+def served(postgres: PostgresServer, tmp_path: Path,
+           cert_paths: dict[str, Path]) -> Iterator[tuple[Flask, str]]:
+    """The app on that server, migrated and served over real HTTP (app, base URL)."""
+    from flask_migrate import upgrade
+
+    app = create_app(app_config(tmp_path, cert_paths, postgres.url("walletpass_faults")))
+    with app.app_context():
+        upgrade(revision="heads")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}/api/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+class EarnLoop:
+    """Earn calls, one after another, each with its own Idempotency-Key, until stopped."""
+
+    def __init__(self, base: str, key: str, member_ids: list[int]) -> None:
+        self.base, self.member_ids = base, member_ids
+        self.headers = {"Authorization": f"Bearer {key}"}
+        self.answers: dict[str, list[tuple[int, Any]]] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def call(self, index: int) -> tuple[int, Any]:
+        """Send earn number `index` (1 point to one member) and record the answer."""
+        key = f"earn-{index}"
+        member_id = self.member_ids[index % len(self.member_ids)]
+        resp = requests.post(f"{self.base}/members/{member_id}/earn", json={"points": 1},
+                             headers={**self.headers, "Idempotency-Key": key},
+                             timeout=REQUEST_TIMEOUT)
+        answer = (resp.status_code, resp.json())
+        self.answers.setdefault(key, []).append(answer)
+        return answer
+
+    def _run(self) -> None:
+        """Earn until told to stop (bounded: at most 2000 calls)."""
+        for index in range(2000):
+            if self.stop.is_set():
+                return
+            self.call(index)
+            time.sleep(0.01)
+
+    def statuses(self) -> list[int]:
+        """The first answer's status of every call so far."""
+        return [answers[0][0] for answers in list(self.answers.values())]
+
+    def wait_for(self, predicate: Any, timeout: float = 30.0) -> None:
+        """Wait until predicate(statuses) holds (or fail)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.statuses()):
+            assert self.thread.is_alive(), "the earn loop died"
+            assert time.monotonic() < deadline, f"timed out; statuses {self.statuses()}"
+            time.sleep(0.05)
+
+
+def make_members(base: str, key: str) -> list[int]:
+    """A program and MEMBERS members (through the API)."""
+    headers = {"Authorization": f"Bearer {key}"}
+    program = requests.post(f"{base}/programs", json={"name": "Faults", "template": "cafe"},
+                            headers=headers, timeout=REQUEST_TIMEOUT).json()
+    ids = []
+    for n in range(MEMBERS):
+        resp = requests.post(f"{base}/programs/{program['id']}/members",
+                             json={"email": f"m{n}@example.test", "name": f"M {n}"},
+                             headers=headers, timeout=REQUEST_TIMEOUT)
+        assert resp.status_code == 201, resp.text
+        ids.append(resp.json()["id"])
+    return ids
+
+
+def earn_totals(app: Flask) -> tuple[int, int]:
+    """(earn entries in the ledger, sum of every member's points)."""
+    with app.app_context():
+        entries = db.session.scalar(select(func.count()).select_from(LedgerEntry)
+                                    .where(LedgerEntry.kind == "earn"))
+        points = db.session.scalar(select(func.sum(Member.points)))
+        db.session.remove()
+        return int(entries or 0), int(points or 0)
+
+
+@pytest.mark.parametrize("mode", ["immediate", "fast"])
+def test_postgresql_restarted_mid_load_gives_503s_then_each_earn_lands_once(
+        served: tuple[Flask, str], postgres: PostgresServer, mode: str) -> None:
+    app, base = served
+    key = new_api_key(app)
+    _, points_before = earn_totals(app)
+    loop = EarnLoop(base, key, make_members(base, key))
+    loop.thread.start()
+    try:
+        loop.wait_for(lambda s: len(s) >= 10)
+        postgres.halt(mode)
+        loop.wait_for(lambda s: s.count(503) >= 5)
+        postgres.resume()
+        loop.wait_for(lambda s: 201 in s[s.index(503):] and s[-3:] == [201] * 3)
+    finally:
+        loop.stop.set()
+        loop.thread.join(REQUEST_TIMEOUT + 5)
+    assert not loop.thread.is_alive()
+    statuses = loop.statuses()
+    assert set(statuses) <= {201, 503}, statuses
+    failed = [k for k, answers in loop.answers.items() if answers[0][0] == 503]
+    for k in failed:
+        body = loop.answers[k][0][1]
+        assert body["error"]["code"] == "database_unavailable", body
+    for k in failed:  # the database is back: each failed earn, sent again, lands
+        status, body = loop.call(int(k.split("-")[1]))
+        assert status == 201, body
+    assert earn_totals(app) == (len(loop.answers), points_before + len(loop.answers))
+    for k in loop.answers:  # and a key answered twice replays its first success
+        status, _ = loop.call(int(k.split("-")[1]))
+        assert status == 201
+    assert earn_totals(app) == (len(loop.answers), points_before + len(loop.answers))
