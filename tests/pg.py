@@ -37,6 +37,7 @@ class PostgresServer:
     def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
         self.durable = durable  # commits survive an immediate stop (synchronous_commit on)
+        self.running = False
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="walletpass-pg-"))
         self.datadir = self.root / "data"
@@ -62,6 +63,7 @@ class PostgresServer:
     def halt(self, mode: str = "immediate") -> None:
         """Stop the server (files kept, so resume() brings it back on the same port)."""
         self._run("pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "-t", "60", "stop")
+        self.running = False
 
     def resume(self) -> None:
         """Start the server on its port (again, after halt())."""
@@ -71,14 +73,16 @@ class PostgresServer:
         self._run("pg_ctl", "-D", str(self.datadir), "-o", opts, "-l",
                   str(self.root / "log"), "-w", "-t", "60", "start")
         wait_port(self.port, "PostgreSQL", timeout=60)
+        self.running = True
 
     def url(self, database: str) -> str:
         """SQLAlchemy URL of one database on this server."""
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        """Stop the server and delete its files."""
+        """Stop the server (unless halted) and delete its files."""
         try:
-            self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "stop")
+            if self.running:
+                self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -5,9 +5,9 @@ and no error became a 500 or a hang."""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +15,19 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, update
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from app.models import LedgerEntry, Member
-from tests.conftest import app_config, new_api_key
+from app.models import AppleRegistration, LedgerEntry, Member
+from app.models.base import utcnow
+from app.wallet.apple.apns import ApnsClient
+from tests.apns_standin import ApnsStandIn
+from tests.conftest import Api, apns_settings, app_config, new_api_key
 from tests.pg import PostgresServer, find_bindir
+from tests.test_updates import add_devices, enroll, lagging, sweep
+from tests.test_webservice import touch
 
 MEMBERS = 10
 REQUEST_TIMEOUT = 10.0
@@ -48,10 +53,7 @@ def postgres() -> Iterator[PostgresServer]:
     try:
         yield server
     finally:
-        try:
-            server.stop()
-        except subprocess.CalledProcessError:  # the test left it stopped
-            pass
+        server.stop()
 
 
 @pytest.fixture
@@ -175,3 +177,84 @@ def test_postgresql_restarted_mid_load_gives_503s_then_each_earn_lands_once(
         status, _ = loop.call(int(k.split("-")[1]))
         assert status == 201
     assert earn_totals(app) == (len(loop.answers), points_before + len(loop.answers))
+
+
+# --- APNs -------------------------------------------------------------------------------
+
+
+def make_due(app: Flask) -> None:
+    """Move the clock past every back-off: each pending registration is due now."""
+    with app.app_context():
+        db.session.execute(update(AppleRegistration).values(next_attempt_at=None))
+        db.session.commit()
+
+
+def push_states(app: Flask) -> dict[int, tuple[int | None, int, bool]]:
+    """member id -> (last APNs status, attempts in a row, whether it waits for a back-off)."""
+    with app.app_context():
+        now = utcnow()
+        rows = db.session.scalars(select(AppleRegistration))
+        return {r.member_id: (r.push_status, r.attempts,
+                              r.next_attempt_at is not None and r.next_attempt_at > now)
+                for r in rows}
+
+
+def test_apns_down_slow_and_failing_then_each_device_gets_one_push_of_its_last_change(
+        make_app: Any, apns: ApnsStandIn, apns_tls: dict[str, Path],
+        cert_paths: dict[str, Path]) -> None:
+    app = make_app(**apns_settings(apns, apns_tls, APNS_TIMEOUT=0.5))
+    api = Api(app.test_client(), new_api_key(app))
+    ids = enroll(api, api.post("/programs", {"name": "Push", "template": "cafe"}).get_json(),
+                 MEMBERS + 2)
+    tokens = add_devices(app, ids)
+    live, dropped = ids[:MEMBERS], ids[MEMBERS:]
+    port = int(apns.url.rsplit(":", 1)[1])
+    ApnsClient.close_all()
+    apns.stop(timeout=1)  # down: the port is closed
+    for m in ids:
+        touch(app, m)
+    assert sweep(app) == len(ids)
+    assert set(push_states(app).values()) == {(0, 1, True)}  # no answer: retried later
+
+    server = ApnsStandIn(apns_tls, client_ca=cert_paths["root"])
+    server.start(port)
+    try:
+        server.delay = 1.0  # slow: answers after the client's 0.5 s
+        make_due(app)
+        for m in ids:
+            touch(app, m)
+        started = time.monotonic()
+        assert sweep(app) == len(ids)
+        assert time.monotonic() - started < 3.0
+        assert set(push_states(app).values()) == {(0, 2, True)}
+        time.sleep(1.2)  # the late pushes arrive (and are answered to no one)
+        server.delay = 0.0
+
+        later = int((time.time() + 60) * 1000)
+        for n, m in enumerate(live):
+            server.answer(tokens[m], 429 if n % 2 else 500,
+                          "TooManyRequests" if n % 2 else "InternalServerError")
+        for m in dropped:
+            server.answer(tokens[m], 410, "Unregistered", timestamp=later)
+        make_due(app)
+        for m in ids:
+            touch(app, m)  # the last change
+        assert sweep(app) == len(ids)
+        states = push_states(app)
+        assert set(states) == set(live)  # 410: the registration is dropped, never retried
+        assert {s[1:] for s in states.values()} == {(3, True)}
+        assert sweep(app) == 0  # backing off
+
+        server.answers.clear()  # healthy again
+        server.pushes.clear()
+        make_due(app)
+        assert sweep(app) == len(live)
+        make_due(app)
+        assert sweep(app) == 0
+        assert Counter(server.tokens()) == {tokens[m]: 1 for m in live}
+        assert lagging(app) == 0
+        assert {s[:2] for s in push_states(app).values()} == {(200, 0)}
+    finally:
+        ApnsClient.close_all()
+        server.stop(timeout=2)
+
