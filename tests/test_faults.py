@@ -20,12 +20,15 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from app.mail.tasks import MAX_ATTEMPTS
 from app.models import AppleRegistration, LedgerEntry, Member
 from app.models.base import utcnow
 from app.wallet.apple.apns import ApnsClient
+from tests import test_mail as mail_tests
 from tests.apns_standin import ApnsStandIn
 from tests.conftest import Api, apns_settings, app_config, new_api_key
 from tests.pg import PostgresServer, find_bindir
+from tests.smtp_standin import SmtpStandIn
 from tests.test_updates import add_devices, enroll, lagging, sweep
 from tests.test_webservice import touch
 
@@ -258,3 +261,47 @@ def test_apns_down_slow_and_failing_then_each_device_gets_one_push_of_its_last_c
         ApnsClient.close_all()
         server.stop(timeout=2)
 
+
+
+# --- SMTP -------------------------------------------------------------------------------
+
+
+def test_smtp_down_then_4xx_and_5xx_each_mail_sent_once_or_failed_for_good(
+        make_app: Any) -> None:
+    server = SmtpStandIn()  # not started: the port is closed
+    app = mail_tests.mail_app(make_app, server)
+    api, program = mail_tests.setup_program(app)
+    members = {mail_tests.enroll(api, program, f"m{n}@example.test")["id"]: f"m{n}@example.test"
+               for n in range(MEMBERS)}
+    address = {v: k for k, v in members.items()}
+    assert mail_tests.sweep(app) == MEMBERS
+    assert {(r.status, r.attempts) for r in mail_tests.mails(app)} == {("pending", 1)}
+    server.up()
+    try:
+        server.refuse_data = {"m0@example.test": "451 4.3.0 Try again later",
+                              "m1@example.test": "451 4.3.0 Try again later",
+                              "m2@example.test": "554 5.6.0 Message refused",
+                              "m3@example.test": "452 4.3.1 Out of storage"}  # for good
+        mail_tests.make_due(app)
+        mail_tests.sweep(app)
+        assert sorted(str(m["To"]) for m in server.messages()) == [
+            f"m{n}@example.test" for n in range(4, MEMBERS)]
+        by_member = {r.member_id: r for r in mail_tests.mails(app)}
+        assert by_member[address["m0@example.test"]].status == "pending"  # retried later
+        assert by_member[address["m2@example.test"]].status == "failed"  # 5xx: not retried
+        assert mail_tests.sweep(app) == 0  # the deferred ones back off
+        del server.refuse_data["m0@example.test"], server.refuse_data["m1@example.test"]
+        for _ in range(MAX_ATTEMPTS):  # the back-offs pass, again and again
+            mail_tests.make_due(app)
+            mail_tests.sweep(app)
+        mail_tests.make_due(app)
+        assert mail_tests.sweep(app) == 0  # nothing is retried forever
+    finally:
+        server.down()
+    sent = Counter(str(m["To"]) for m in server.messages())
+    assert sent == {f"m{n}@example.test": 1 for n in (0, 1, *range(4, MEMBERS))}
+    by_member = {r.member_id: r for r in mail_tests.mails(app)}
+    assert by_member[address["m2@example.test"]].attempts == 2  # refused, then left alone
+    stuck = by_member[address["m3@example.test"]]
+    assert (stuck.status, stuck.attempts) == ("failed", MAX_ATTEMPTS)
+    assert stuck.last_error == "deferred (452)"
