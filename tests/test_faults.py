@@ -5,6 +5,7 @@ and no error became a 500 or a hang."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -21,14 +22,17 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.extensions import db
 from app.mail.tasks import MAX_ATTEMPTS
-from app.models import AppleRegistration, LedgerEntry, Member
+from app.models import AppleRegistration, GoogleObject, LedgerEntry, Member
 from app.models.base import utcnow
 from app.wallet.apple.apns import ApnsClient
 from tests import test_mail as mail_tests
 from tests.apns_standin import ApnsStandIn
 from tests.conftest import Api, apns_settings, app_config, new_api_key
+from tests.google_standin import Server as GoogleServer
+from tests.google_standin import service_account_info
 from tests.pg import PostgresServer, find_bindir
 from tests.smtp_standin import SmtpStandIn
+from tests.test_google_wallet import ISSUER
 from tests.test_updates import add_devices, enroll, lagging, sweep
 from tests.test_webservice import touch
 
@@ -305,3 +309,64 @@ def test_smtp_down_then_4xx_and_5xx_each_mail_sent_once_or_failed_for_good(
     stuck = by_member[address["m3@example.test"]]
     assert (stuck.status, stuck.attempts) == ("failed", MAX_ATTEMPTS)
     assert stuck.last_error == "deferred (452)"
+
+
+# --- Google Wallet ----------------------------------------------------------------------
+
+
+def balance_writes(google: Any) -> Counter[str]:
+    """Successful writes of a balance (insert or PATCH) per Google object id."""
+    return Counter(r.body["id"] for r in google.calls(kind="loyaltyObject")
+                   if r.status == 200 and r.method in ("POST", "PATCH")
+                   and isinstance(r.body, dict) and "loyaltyPoints" in r.body)
+
+
+def google_due(app: Flask) -> int:
+    """Move the clock past every Google back-off; returns how many objects were waiting."""
+    with app.app_context():
+        waiting = db.session.scalar(select(func.count()).select_from(GoogleObject)
+                                    .where(GoogleObject.next_attempt_at.is_not(None)))
+        db.session.execute(update(GoogleObject).values(next_attempt_at=None))
+        db.session.commit()
+        return int(waiting or 0)
+
+
+def test_google_down_429_and_500_then_each_object_holds_its_final_balance(
+        make_app: Any, tmp_path: Path) -> None:
+    server = GoogleServer()
+    google = server.start()
+    info, _key = service_account_info(google.token_uri)
+    key_file = tmp_path / "google-sa.json"
+    key_file.write_text(json.dumps(info))
+    app = make_app(GOOGLE_SERVICE_ACCOUNT_FILE=str(key_file), GOOGLE_ISSUER_ID=ISSUER,
+                   GOOGLE_API_URL=google.url, GOOGLE_TIMEOUT=1.0, GOOGLE_RATE_LIMIT=1000.0)
+    api = Api(app.test_client(), new_api_key(app))
+    program = api.post("/programs", {"name": "G", "template": "cafe"}).get_json()
+    members = enroll(api, program, MEMBERS)
+    try:
+        sweep(app)
+        assert len(google.resources["loyaltyObject"]) == MEMBERS
+        for m in members:
+            assert api.post(f"/members/{m}/earn", {"points": 3}).status_code == 201
+        server.stop()  # down: the port is closed
+        sweep(app)
+        assert google_due(app) == MEMBERS  # each failed, backing off
+        server = GoogleServer(google.port, google)
+        server.start()
+        google.fail_next(429, 4, "rateLimitExceeded")
+        google.fail_next(500, 3)
+        for m in members:  # the last change
+            assert api.post(f"/members/{m}/earn", {"points": 2}).status_code == 201
+        sweep(app)
+        assert google_due(app) == 7  # the scripted failures: tried again later
+        sweep(app)
+        assert google_due(app) == 0
+        assert sweep(app) == 0
+    finally:
+        server.stop()
+    with app.app_context():
+        final = {f"{ISSUER}.{m.serial_number}": m.points
+                 for m in db.session.scalars(select(Member).where(Member.id.in_(members)))}
+    stored = google.resources["loyaltyObject"]
+    assert {oid: stored[oid]["loyaltyPoints"]["balance"]["int"] for oid in final} == final
+    assert balance_writes(google) == {oid: 2 for oid in final}  # the insert, the last change
