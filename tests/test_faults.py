@@ -6,6 +6,11 @@ and no error became a 500 or a hang."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -21,6 +26,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from app.jobs import PASS_UPDATES, run_sweep
 from app.mail.tasks import MAX_ATTEMPTS
 from app.models import AppleRegistration, GoogleObject, LedgerEntry, Member
 from app.models.base import utcnow
@@ -30,9 +36,11 @@ from tests.apns_standin import ApnsStandIn
 from tests.conftest import Api, apns_settings, app_config, new_api_key
 from tests.google_standin import Server as GoogleServer
 from tests.google_standin import service_account_info
+from tests.net import free_port, wait_port
 from tests.pg import PostgresServer, find_bindir
 from tests.smtp_standin import SmtpStandIn
 from tests.test_google_wallet import ISSUER
+from tests.test_production import environ, kill_group, spawn, wait_until
 from tests.test_updates import add_devices, enroll, lagging, sweep
 from tests.test_webservice import touch
 
@@ -370,3 +378,75 @@ def test_google_down_429_and_500_then_each_object_holds_its_final_balance(
     stored = google.resources["loyaltyObject"]
     assert {oid: stored[oid]["loyaltyPoints"]["balance"]["int"] for oid in final} == final
     assert balance_writes(google) == {oid: 2 for oid in final}  # the insert, the last change
+
+
+# --- Celery and Redis -------------------------------------------------------------------
+
+
+def redis_on(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """A redis-server on this loopback port, no persistence (a restart forgets the queue)."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed: run `bash tests/setup_services.sh`"
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, "redis-server")
+    return proc
+
+
+def celery_child(settings: dict[str, Any], folder: Path, name: str,
+                 beat: bool = False) -> subprocess.Popen[bytes]:
+    """A real Celery worker process (with beat inside it when asked) on these settings."""
+    argv = [sys.executable, "-m", "celery", "-A", "app.celery_app", "worker", "--loglevel",
+            "WARNING", "--concurrency", "1", "--hostname", f"{name}@%h"]
+    if beat:
+        argv += ["--beat", "--schedule", str(folder / "celerybeat-schedule")]
+    return spawn(argv, environ(settings), folder / f"{name}.log")
+
+
+def test_celery_worker_killed_mid_sweep_and_redis_restarted_lose_no_push(
+        make_app: Any, apns: ApnsStandIn, apns_tls: dict[str, Path], tmp_path: Path,
+        database_url: str, cert_paths: dict[str, Path]) -> None:
+    port = free_port()
+    redis = redis_on(port, tmp_path)
+    broker = f"redis://127.0.0.1:{port}/0"
+    extra = apns_settings(apns, apns_tls, CELERY_BROKER_URL=broker, PUSH_BATCH_SIZE=4,
+                          PUSH_LEASE_SECONDS=1.0, APNS_CONCURRENCY=4)
+    settings = {**app_config(tmp_path, cert_paths, database_url), **extra}
+    app = make_app(**extra)
+    api = Api(app.test_client(), new_api_key(app))
+    program = api.post("/programs", {"name": "Q", "template": "cafe"}).get_json()
+    ids = enroll(api, program, 3 * MEMBERS)
+    tokens = add_devices(app, ids)
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        children.append(celery_child(settings, tmp_path, "first"))
+        apns.delay = 0.3  # each batch of 4 takes a while: the kill lands mid-sweep
+        api.patch(f"/programs/{program['id']}", {"background_color": "#0a0b0c"})  # wakes it
+        assert apns.wait_for(6, timeout=60), (tmp_path / "first.log").read_text()
+        os.killpg(children[0].pid, signal.SIGKILL)
+        children[0].wait(10)
+        time.sleep(apns.delay + 0.2)  # what the dead worker had in flight arrives
+        before = set(apns.tokens())
+        assert 0 < lagging(app) < len(ids)  # it died mid-fan-out
+        with app.app_context():
+            for _ in range(5):  # jobs queued while no worker runs...
+                run_sweep.delay(PASS_UPDATES)
+        redis.kill()  # ...and lost with Redis, which restarts empty
+        redis.wait(10)
+        redis = redis_on(port, tmp_path)
+        apns.delay = 0.0
+        children.append(celery_child(settings, tmp_path, "second", beat=True))
+        assert wait_until(lambda: lagging(app) == 0, timeout=60), (
+            tmp_path / "second.log").read_text()
+        time.sleep(1.0)  # a push done twice would arrive by now
+    finally:
+        for child in children:
+            kill_group(child)
+        redis.kill()
+        redis.wait(10)
+    counts = Counter(apns.tokens())
+    assert set(counts) == set(tokens.values())  # nothing lost
+    twice = {t for t, n in counts.items() if n > 1}
+    assert twice <= before and len(twice) <= 4  # only the killed batch is sent again
+    assert max(counts.values()) <= 2
