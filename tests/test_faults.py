@@ -450,3 +450,21 @@ def test_celery_worker_killed_mid_sweep_and_redis_restarted_lose_no_push(
     twice = {t for t, n in counts.items() if n > 1}
     assert twice <= before and len(twice) <= 4  # only the killed batch is sent again
     assert max(counts.values()) <= 2
+
+
+def test_earns_answer_at_once_while_redis_is_down_and_the_work_is_found_later(
+        make_app: Any, apns: ApnsStandIn, apns_tls: dict[str, Path], tmp_path: Path) -> None:
+    port = free_port()
+    app = make_app(**apns_settings(apns, apns_tls,
+                                   CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0"))
+    api = Api(app.test_client(), new_api_key(app))
+    program = api.post("/programs", {"name": "R", "template": "cafe"}).get_json()
+    ids = enroll(api, program, 3)  # Redis is not running: each wake-up fails to queue
+    tokens = add_devices(app, ids)
+    for m in ids:
+        started = time.monotonic()
+        assert api.post(f"/members/{m}/earn", {"points": 1}).status_code == 201
+        assert time.monotonic() - started < 3.0
+    assert apns.pushes == [] and lagging(app) == len(ids)
+    assert sweep(app) == len(ids)  # what beat runs once a broker is back
+    assert sorted(apns.tokens()) == sorted(tokens.values())
