@@ -240,7 +240,7 @@ def test_apns_down_slow_and_failing_then_each_device_gets_one_push_of_its_last_c
             touch(app, m)
         started = time.monotonic()
         assert sweep(app) == len(ids)
-        assert time.monotonic() - started < 3.0
+        assert time.monotonic() - started < 5.0  # not 12 pushes x 1 s one after another
         assert set(push_states(app).values()) == {(0, 2, True)}
         time.sleep(1.2)  # the late pushes arrive (and are answered to no one)
         server.delay = 0.0
