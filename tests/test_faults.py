@@ -453,9 +453,13 @@ def test_celery_worker_killed_mid_sweep_and_redis_restarted_lose_no_push(
 
 
 def test_earns_answer_at_once_while_redis_is_down_and_the_work_is_found_later(
-        make_app: Any, apns: ApnsStandIn, apns_tls: dict[str, Path], tmp_path: Path) -> None:
+        make_app: Any, apns: ApnsStandIn, apns_tls: dict[str, Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.api import ratelimit
+
+    monkeypatch.setattr(ratelimit, "clock", lambda: 6_000_030.0)  # one window throughout
     port = free_port()
-    app = make_app(**apns_settings(apns, apns_tls,
+    app = make_app(**apns_settings(apns, apns_tls, API_RATE_LIMIT=8,
                                    CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0"))
     api = Api(app.test_client(), new_api_key(app))
     program = api.post("/programs", {"name": "R", "template": "cafe"}).get_json()
@@ -468,3 +472,6 @@ def test_earns_answer_at_once_while_redis_is_down_and_the_work_is_found_later(
     assert apns.pushes == [] and lagging(app) == len(ids)
     assert sweep(app) == len(ids)  # what beat runs once a broker is back
     assert sorted(apns.tokens()) == sorted(tokens.values())
+    assert api.get("/programs").status_code == 200  # the 8th call: the limit still counts,
+    refused = api.get("/programs")  # in this process while Redis is away
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
