@@ -110,7 +110,10 @@ class EarnLoop:
         resp = requests.post(f"{self.base}/members/{member_id}/earn", json={"points": 1},
                              headers={**self.headers, "Idempotency-Key": key},
                              timeout=REQUEST_TIMEOUT)
-        answer = (resp.status_code, resp.json())
+        body = resp.json()
+        if resp.status_code == 503:  # keep the header the client would wait by
+            body["retry_after"] = resp.headers.get("Retry-After")
+        answer = (resp.status_code, body)
         self.answers.setdefault(key, []).append(answer)
         return answer
 
@@ -184,6 +187,7 @@ def test_postgresql_restarted_mid_load_gives_503s_then_each_earn_lands_once(
     for k in failed:
         body = loop.answers[k][0][1]
         assert body["error"]["code"] == "database_unavailable", body
+        assert body["retry_after"] == "2"
     for k in failed:  # the database is back: each failed earn, sent again, lands
         status, body = loop.call(int(k.split("-")[1]))
         assert status == 201, body
