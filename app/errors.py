@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response as BaseResponse
@@ -70,6 +71,11 @@ class Unauthorized(DomainError):
 
 
 JSON_PREFIXES = ("/api/", "/wallet/")
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                 sa_exc.TimeoutError)
+"""Errors meaning the database cannot be reached or answer now (down, restarting, the
+connection lost mid-request, the pool exhausted): a 503 the caller may retry, not a 500."""
+DATABASE_RETRY_AFTER = 2
 
 
 def error_response(status: int, code: str, message: str,
@@ -123,6 +129,18 @@ def register_error_handlers(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response, status
+
+    def _database_down(exc: Exception) -> tuple[Response, int]:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        response, status = error_answer(
+            503, "database_unavailable",
+            "The database cannot be reached right now; nothing was changed that was not "
+            "answered. Try again shortly (with the same Idempotency-Key).")
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response, status
+
+    for kind in DATABASE_DOWN:
+        app.register_error_handler(kind, _database_down)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:

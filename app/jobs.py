@@ -217,8 +217,10 @@ def celery_init_app(app: Flask) -> Celery:
         task_acks_late=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        # A broker outage must not stall API writes: publishing fails fast, beat catches up.
-        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
+        # A broker outage must not stall API writes: publishing fails fast (one connection
+        # attempt, not kombu's retries for broker_connection_timeout), beat catches up.
+        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5,
+                                  "max_retries": 0},
     )
     celery_app.conf.beat_schedule = {
         f"sweep-{name}": {"task": "walletpass.run_sweep", "schedule": sw.every, "args": (name,)}
@@ -239,12 +241,15 @@ def _keep_our_logging(**_: Any) -> None:
 def _celery_dispatch(names: list[str], request_id: str = "") -> None:
     """Send a run_sweep task per woken sweep, with the request id for its log lines
     (failures only delay the work to beat's next run)."""
-    for name in names:
+    for index, name in enumerate(names):
         try:
             run_sweep.apply_async((name,), {"request_id": request_id},
                                   retry=False)  # never hold up the request
         except Exception:
-            log.warning("could not queue sweep %s; beat will run it", name, exc_info=True)
+            # the broker is away: the next names would each wait for it again
+            log.warning("could not queue sweeps %s; beat will run them",
+                        ", ".join(names[index:]), exc_info=True)
+            return
 
 
 @shared_task(name="walletpass.run_sweep", ignore_result=True)

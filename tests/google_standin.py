@@ -8,6 +8,7 @@ refuses calls without the bearer token it issued.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -200,12 +201,46 @@ def _resource(store: dict[str, dict[str, Any]], method: str, parts: list[str],
     return 400, {"error": {"code": 400}}
 
 
+class _Httpd(ThreadingHTTPServer):
+    """A threading HTTP server that can also drop its open (keep-alive) connections."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        super().__init__(address, handler)
+        self.open: set[socket.socket] = set()
+        self.open_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection and remember it."""
+        conn, addr = super().get_request()
+        with self.open_lock:
+            self.open.add(conn)
+        return conn, addr
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget a connection when its handler is done with it."""
+        with self.open_lock:
+            self.open.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Cut every open connection, as a server that goes away does."""
+        with self.open_lock:
+            conns = list(self.open)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 class Server:
     """The stand-in running in a thread on loopback."""
 
-    def __init__(self) -> None:
-        self.state = GoogleStandIn()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
+    def __init__(self, port: int = 0, state: GoogleStandIn | None = None) -> None:
+        self.state = state or GoogleStandIn()  # a restart on the same port keeps the state
+        self.httpd = _Httpd(("127.0.0.1", port), _handler(self.state))
         self.state.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -215,9 +250,10 @@ class Server:
         return self.state
 
     def stop(self) -> None:
-        """Shut down."""
+        """Shut down: stop listening and cut the connections still open."""
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.drop_connections()
 
 
 def service_account_info(token_uri: str) -> tuple[dict[str, Any], rsa.RSAPrivateKey]:

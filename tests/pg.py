@@ -34,8 +34,10 @@ def _version_key(path: str) -> float:
 class PostgresServer:
     """initdb + pg_ctl start on a free loopback port; stop() removes everything."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        self.durable = durable  # commits survive an immediate stop (synchronous_commit on)
+        self.running = False
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="walletpass-pg-"))
         self.datadir = self.root / "data"
@@ -55,20 +57,32 @@ class PostgresServer:
         """Start the server; returns a SQLAlchemy URL of its 'postgres' database."""
         self._run("initdb", "-D", str(self.datadir), "-A", "trust", "-U", self.user,
                   "--no-sync", "-E", "UTF8")
+        self.resume()
+        return self.url("postgres")
+
+    def halt(self, mode: str = "immediate") -> None:
+        """Stop the server (files kept, so resume() brings it back on the same port)."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "-t", "60", "stop")
+        self.running = False
+
+    def resume(self) -> None:
+        """Start the server on its port (again, after halt())."""
         opts = (f"-h 127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                f"-c synchronous_commit={'on' if self.durable else 'off'} "
+                "-c full_page_writes=off -c max_connections=200")
         self._run("pg_ctl", "-D", str(self.datadir), "-o", opts, "-l",
                   str(self.root / "log"), "-w", "-t", "60", "start")
         wait_port(self.port, "PostgreSQL", timeout=60)
-        return self.url("postgres")
+        self.running = True
 
     def url(self, database: str) -> str:
         """SQLAlchemy URL of one database on this server."""
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        """Stop the server and delete its files."""
+        """Stop the server (unless halted) and delete its files."""
         try:
-            self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "stop")
+            if self.running:
+                self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

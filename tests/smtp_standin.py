@@ -19,6 +19,7 @@ class SmtpStandIn:
     """aiosmtpd in a thread: plain, STARTTLS or implicit TLS, with or without a login.
 
     `refuse` maps an address (or "*") to the answer its RCPT TO gets ("550 5.1.1 ...");
+    `refuse_data` maps the first recipient (or "*") to the answer DATA gets instead of 250;
     `down()` / `up()` stop and start it on the same port.
     """
 
@@ -30,6 +31,7 @@ class SmtpStandIn:
         self.received: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: dict[str, str] = {}
+        self.refuse_data: dict[str, str] = {}
         self.logins = 0
         self.lock = threading.Lock()
         self.controller: Controller | None = None
@@ -103,6 +105,10 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        first = envelope.rcpt_tos[0] if envelope.rcpt_tos else ""
+        refused = self.server.refuse_data.get(first) or self.server.refuse_data.get("*")
+        if refused:
+            return refused
         message = message_from_bytes(envelope.original_content or envelope.content,
                                      policy=policy.default)
         with self.server.lock:

@@ -2,11 +2,14 @@
 
 The counters live in Redis when CELERY_BROKER_URL is a redis:// URL, so every web process
 shares them; otherwise in this process's memory, so each gunicorn worker counts on its
-own (the limit is then per process).
+own (the limit is then per process). While Redis cannot be reached, each process counts
+in its memory instead (for REDIS_RETRY_SECONDS before trying Redis again), so a broker
+outage never fails or slows an API request.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Protocol
@@ -15,7 +18,10 @@ from flask import current_app
 
 from app.errors import RateLimited
 
+log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
+REDIS_RETRY_SECONDS = 5.0
+"""After Redis failed, count in memory this long before trying it again."""
 
 
 class Counter(Protocol):
@@ -43,16 +49,31 @@ class MemoryCounter:
 
 
 class RedisCounter:
-    """Fixed-window counters in Redis, shared by every process."""
+    """Fixed-window counters in Redis, shared by every process (in memory while it is down)."""
 
     def __init__(self, url: str) -> None:
         import redis
 
         self._redis: Any = redis.Redis.from_url(url, socket_timeout=2,
                                                 socket_connect_timeout=2)
+        self._errors = (redis.RedisError, OSError)
+        self._fallback = MemoryCounter()
+        self._down_until = 0.0
 
     def hit(self, key: str, window: int) -> int:
         """Count one hit of the key in this window; the window's count so far."""
+        if time.monotonic() < self._down_until:
+            return self._fallback.hit(key, window)
+        try:
+            return self._redis_hit(key, window)
+        except self._errors as exc:
+            log.warning("API rate limit: Redis unavailable (%s); counting in this process "
+                        "for %.0f s", type(exc).__name__, REDIS_RETRY_SECONDS)
+            self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            return self._fallback.hit(key, window)
+
+    def _redis_hit(self, key: str, window: int) -> int:
+        """Count one hit in Redis (raises when Redis cannot be reached)."""
         name = f"walletpass:ratelimit:{key}:{window}"
         pipe = self._redis.pipeline()
         pipe.incr(name)
