@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, request
 
 from app.analytics.access import require_analytics_access
-from app.analytics.charts import CHARTS, Chart, Report, svg, to_csv
+from app.analytics.charts import CHARTS, Chart, Report, chart_text, svg, to_csv
 from app.analytics.period import FIRST_DAY, LAST_DAY, MAX_DAYS, Period, local_day
-from app.analytics.texts import page_language, text
 from app.errors import NotFound, ValidationError
+from app.i18n import page_language
 from app.models import Program
 from app.models.base import utcnow
 
@@ -41,18 +41,19 @@ def parse_period(program: Program, first: str | None, last: str | None,
             try:
                 days[name] = date.fromisoformat(value)
             except ValueError:
-                errors[name] = text("bad_date", lang)
+                errors[name] = chart_text(lang, "Use a date such as 2026-01-31.")
                 continue
             if not FIRST_DAY <= days[name] <= LAST_DAY:
-                errors[name] = text("out_of_range", lang, first=FIRST_DAY.isoformat(),
-                                    last=LAST_DAY.isoformat())
+                errors[name] = chart_text(lang, "Choose days between {first} and {last}.",
+                                          first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
     fallback = Period(program.zone, today - timedelta(days=DEFAULT_DAYS - 1), today)
     if errors:
         return fallback, errors
     end = days.get("to", today)
     start = days["from"] if "from" in days else end - timedelta(days=DEFAULT_DAYS - 1)
     if not (start <= end and (end - start).days < MAX_DAYS):
-        errors["to"] = text("bad_range", lang, days=MAX_DAYS)
+        errors["to"] = chart_text(
+            lang, "The range must run forward and span at most {days} days.", days=MAX_DAYS)
         return fallback, errors
     return Period(program.zone, start, end), errors
 
@@ -71,7 +72,7 @@ def _chart(program_id: int, slug: str) -> tuple[Report, Chart]:
 def chart_svg(program_id: int, slug: str) -> Response:
     """One chart as an SVG image."""
     report, chart = _chart(program_id, slug)
-    body = svg(chart, report.t("no_data"))
+    body = svg(chart, report.t("No data in this range"))
     return Response(body, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -1,0 +1,85 @@
+"""The service's one translation system: gettext catalogs, looked up per language.
+
+Every text is written in English in the code and templates; `translations/<locale>/
+LC_MESSAGES/messages.po` holds each language's version (compiled to messages.mo, which
+ship with the package). Cards and mails name their language explicitly (a card is built
+in every language at once), so lookups take the language as their first argument rather
+than reading the request's locale. Values are filled in with str.format: `{name}`.
+Card texts live under the context "card" (they become Apple's pass.strings).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations, Translations
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LANGUAGES: tuple[str, ...] = ("en", "th", "zh-Hant", "vi", "ms")
+_CONTEXT_SEPARATOR = "\x04"
+
+
+def locale_name(lang: str) -> str:
+    """The catalog folder of a card language ('zh-Hant' -> 'zh_Hant')."""
+    return lang.replace("-", "_")
+
+
+@functools.cache
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalog of a language (English, the msgids, when unknown), cached."""
+    return Translations.load(str(TRANSLATIONS_DIR), [locale_name(lang or "en")])
+
+
+def _fill(text: str, values: dict[str, Any]) -> str:
+    """Fill {name} placeholders (a text without values is returned as written)."""
+    return text.format(**values) if values else text
+
+
+def gettext(lang: str, message: str, **values: Any) -> str:
+    """`message` in `lang` (English when untranslated), values filled in."""
+    return _fill(translations(lang).gettext(message), values)
+
+
+def pgettext(lang: str, context: str, message: str, **values: Any) -> str:
+    """`message` in `lang` under a context (a text translated differently elsewhere)."""
+    return _fill(str(translations(lang).pgettext(context, message)), values)
+
+
+def ngettext(lang: str, singular: str, plural: str, n: int, **values: Any) -> str:
+    """The form of a counted message that fits `n` in `lang`; `{n}` is filled in too."""
+    return _fill(translations(lang).ngettext(singular, plural, n), {"n": n, **values})
+
+
+def translated(lang: str, message: str, context: str | None = None) -> str | None:
+    """The catalog's translation of `message` in `lang`, or None when it has none."""
+    key = f"{context}{_CONTEXT_SEPARATOR}{message}" if context else message
+    found = getattr(translations(lang), "_catalog", {}).get(key)
+    return found if isinstance(found, str) else None
+
+
+def gettext_noop(message: str) -> str:
+    """Mark a module-level text for extraction; translate it later with gettext()."""
+    return message
+
+
+def ngettext_noop(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a counted module-level text for extraction; translate with ngettext()."""
+    return singular, plural
+
+
+def pgettext_noop(context: str, message: str) -> str:
+    """Mark a module-level text with a context for extraction."""
+    return message
+
+
+def page_language(asked: str | None, accept_language: str | None, fallback: str) -> str:
+    """`asked` (?lang=) when it names a known language, else the browser's, else `fallback`."""
+    from app.wallet.i18n import DEFAULT_LANGUAGE, best_language, normalize_language
+
+    chosen = normalize_language(asked) if asked else None
+    if chosen:
+        return chosen
+    default = normalize_language(fallback) or DEFAULT_LANGUAGE
+    return best_language(accept_language, default) if accept_language else default
