@@ -18,6 +18,9 @@ from babel.support import NullTranslations, Translations
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LANGUAGES: tuple[str, ...] = ("en", "th", "zh-Hant", "vi", "ms")
+LANGUAGE_NAMES = {"en": "English", "th": "ไทย", "zh-Hant": "繁體中文", "vi": "Tiếng Việt",
+                  "ms": "Bahasa Melayu"}
+"""Each language named in itself (the language menus)."""
 _CONTEXT_SEPARATOR = "\x04"
 
 
