@@ -27,12 +27,12 @@ from sqlalchemy.orm import joinedload
 from app import jobs, leases
 from app.config import Settings
 from app.extensions import db
+from app.i18n import gettext
 from app.links import card_page_link, image_link, unsubscribe_link
 from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
-from app.mail.message import Brand, Mail, build_message
+from app.mail.message import Brand, Mail, build_message, mail_language
 from app.mail.rows import insert_ignore
 from app.mail.suppressions import is_suppressed, suppress, unsubscribe_token
-from app.mail.texts import mail_language, text
 from app.mail.transport import Outcome, SmtpConfig, Transport, open_transport
 from app.models import MailDelivery, Member, Merchant, Program, RateLimit
 from app.models.base import utcnow
@@ -162,7 +162,7 @@ def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[
     if kind == "tier_near":
         needed = out.get("needed", "0")
         out["needed"] = (f"{currency} {needed}" if out.get("basis") == "spend"
-                         else text("points_amount", lang, n=f"{int(float(needed)):,}"))
+                         else gettext(lang, "{n} points", n=f"{int(float(needed)):,}"))
     return out
 
 
