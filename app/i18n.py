@@ -29,10 +29,15 @@ def locale_name(lang: str) -> str:
     return lang.replace("-", "_")
 
 
-@functools.cache
 def translations(lang: str) -> NullTranslations:
-    """The compiled catalog of a language (English, the msgids, when unknown), cached."""
-    return Translations.load(str(TRANSLATIONS_DIR), [locale_name(lang or "en")])
+    """The compiled catalog of a language (English, the msgids, when unknown)."""
+    return _load(lang if lang in LANGUAGES else "en")
+
+
+@functools.cache
+def _load(lang: str) -> NullTranslations:
+    """Read one of LANGUAGES' catalogs once per process."""
+    return Translations.load(str(TRANSLATIONS_DIR), [locale_name(lang)])
 
 
 def _fill(text: str, values: dict[str, Any]) -> str:
