@@ -67,6 +67,14 @@ def translated(lang: str, message: str, context: str | None = None) -> str | Non
     return found if isinstance(found, str) else None
 
 
+def catalog() -> dict[str, dict[str, str]]:
+    """Every message without a context, mapped to its translation in each other language."""
+    tables = {lang: getattr(translations(lang), "_catalog", {}) for lang in LANGUAGES[1:]}
+    return {message: {lang: table[message] for lang, table in tables.items() if message in table}
+            for message in tables["th"] if isinstance(message, str) and message
+            and _CONTEXT_SEPARATOR not in message}
+
+
 def gettext_noop(message: str) -> str:
     """Mark a module-level text for extraction; translate it later with gettext()."""
     return message

@@ -14,13 +14,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.dashboard import status
-from app.dashboard.catalog import CATALOG
 from app.dashboard.i18n import LANGUAGES, translate
+from app.i18n import catalog
 from tests.dashboard_helpers import log_in, new_owner, post
 from tests.test_certs import DAY, NOW, ec_key, issue, name, write_cert, write_key
 
 # A word each language's sentence about a certificate's expiry must have: "days".
 DAYS_WORD = {"en": "days", "th": "วัน", "zh-Hant": "天", "vi": "ngày", "ms": "hari"}
+
+CATALOG = catalog()
 
 
 def owner(app: Flask) -> FlaskClient:
