@@ -55,9 +55,10 @@ def pgettext(lang: str, context: str, message: str, **values: Any) -> str:
     return _fill(str(translations(lang).pgettext(context, message)), values)
 
 
-def ngettext(lang: str, singular: str, plural: str, n: int, **values: Any) -> str:
-    """The form of a counted message that fits `n` in `lang`; `{n}` is filled in too."""
-    return _fill(translations(lang).ngettext(singular, plural, n), {"n": n, **values})
+def ngettext(lang: str, singular: str, plural: str, count: int, /, **values: Any) -> str:
+    """The form of a counted message that fits `count` in `lang`; `{n}` is the count unless
+    given (e.g. written with thousands separators)."""
+    return _fill(translations(lang).ngettext(singular, plural, count), {"n": count, **values})
 
 
 def translated(lang: str, message: str, context: str | None = None) -> str | None:
@@ -69,10 +70,20 @@ def translated(lang: str, message: str, context: str | None = None) -> str | Non
 
 def catalog() -> dict[str, dict[str, str]]:
     """Every message without a context, mapped to its translation in each other language."""
-    tables = {lang: getattr(translations(lang), "_catalog", {}) for lang in LANGUAGES[1:]}
+    tables = {lang: _singulars(lang) for lang in LANGUAGES[1:]}
     return {message: {lang: table[message] for lang, table in tables.items() if message in table}
-            for message in tables["th"] if isinstance(message, str) and message
-            and _CONTEXT_SEPARATOR not in message}
+            for message in tables["th"] if message and _CONTEXT_SEPARATOR not in message}
+
+
+def _singulars(lang: str) -> dict[str, str]:
+    """A language's catalog keyed by msgid (a counted message by its singular, first form)."""
+    table: dict[str, str] = {}
+    for key, value in getattr(translations(lang), "_catalog", {}).items():
+        if isinstance(key, str):
+            table[key] = value
+        elif key[1] == 0:
+            table[key[0]] = value
+    return table
 
 
 def gettext_noop(message: str) -> str:

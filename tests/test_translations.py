@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {  # the same as the README's `pybabel extract -k` list
     "gettext": (2,), "ngettext": (2, 3), "pgettext": ((2, "c"), 3), "t": None,
     "translate": None, "gettext_noop": None, "ngettext_noop": (1, 2),
-    "pgettext_noop": ((1, "c"), 2), "lazy": None,
+    "pgettext_noop": ((1, "c"), 2), "tn": (1, 2), "translate_plural": (1, 2),
 }
 PLURAL_FORMS = {"en": "nplurals=2; plural=(n != 1);", "th": "nplurals=1; plural=0;",
                 "zh_Hant": "nplurals=1; plural=0;", "vi": "nplurals=1; plural=0;",
@@ -41,9 +41,9 @@ def extracted() -> set[tuple[str | None, str]]:
     found = set()
     for _file, _line, message, _comments, context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=KEYWORDS):
-        for msgid in (message if isinstance(message, tuple) else (message,)):
-            if msgid:
-                found.add((context, msgid))
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.add((context, msgid))
     return found
 
 
@@ -96,8 +96,14 @@ def test_mo_files_are_compiled_from_the_po_files(locale):
     write_mo(fresh, catalog(locale))
     fresh.seek(0)
     compiled = read_mo(fresh)
-    pairs = {(m.context, m.id): m.string for m in compiled if m.id}
-    assert {(m.context, m.id): m.string for m in shipped if m.id} == pairs
+    assert _pairs(shipped) == _pairs(compiled)
+
+
+def _pairs(cat) -> dict:
+    """{(context, msgid): translation} of a catalog, plural ids and forms as tuples."""
+    def frozen(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+    return {(m.context, frozen(m.id)): frozen(m.string) for m in cat if m.id}
 
 
 def test_translations_ship_with_the_package():
@@ -116,3 +122,14 @@ def test_lookup_per_language():
     assert i18n.pgettext("th", "card", "Points") == "คะแนน"
     assert i18n.translated("th", "Points", "card") == "คะแนน"
     assert i18n.translated("th", "No such text") is None
+
+
+def test_counted_points_in_the_tier_mail_read_right():
+    """The tier mail's "{n} points" says "1 point" in English, one form elsewhere."""
+    from app.mail.tasks import points_amount, values
+
+    assert points_amount("en", 1) == "1 point" and points_amount("en", 1200) == "1,200 points"
+    assert points_amount("th", 1) == "1 คะแนน" and points_amount("zh-Hant", 2) == "2 點"
+    assert points_amount("vi", 1) == "1 điểm" and points_amount("ms", 5) == "5 mata"
+    shown = values("tier_near", {"needed": "1", "basis": "points", "tier": "Gold"}, "en", "THB")
+    assert shown["needed"] == "1 point"

@@ -11,7 +11,7 @@ from app.analytics.access import require_analytics_access
 from app.analytics.charts import CHARTS, Chart, Report, chart_text, svg, to_csv
 from app.analytics.period import FIRST_DAY, LAST_DAY, MAX_DAYS, Period, local_day
 from app.errors import NotFound, ValidationError
-from app.i18n import page_language
+from app.i18n import ngettext, page_language
 from app.models import Program
 from app.models.base import utcnow
 
@@ -52,8 +52,9 @@ def parse_period(program: Program, first: str | None, last: str | None,
     end = days.get("to", today)
     start = days["from"] if "from" in days else end - timedelta(days=DEFAULT_DAYS - 1)
     if not (start <= end and (end - start).days < MAX_DAYS):
-        errors["to"] = chart_text(
-            lang, "The range must run forward and span at most {days} days.", days=MAX_DAYS)
+        errors["to"] = ngettext(lang, "The range must run forward and span at most {days} day.",
+                                  "The range must run forward and span at most {days} days.",
+                                  MAX_DAYS, days=MAX_DAYS)
         return fallback, errors
     return Period(program.zone, start, end), errors
 

@@ -37,6 +37,12 @@ def translate(message: str, lang: str | None = None, **values: object) -> str:
     return catalogs.gettext(lang or g.get("lang") or "en", message, **values)
 
 
+def translate_plural(singular: str, plural: str, count: int, lang: str | None = None,
+                     /, **values: object) -> str:
+    """The form of a counted message that fits `count`, in the request's (or given) language."""
+    return catalogs.ngettext(lang or g.get("lang") or "en", singular, plural, count, **values)
+
+
 WORDING = {
     'must be a number written as a string such as "12.50".': 'Must be a number such as "12.50".',
     "is required.": "This field is required.",

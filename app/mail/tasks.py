@@ -27,7 +27,7 @@ from sqlalchemy.orm import joinedload
 from app import jobs, leases
 from app.config import Settings
 from app.extensions import db
-from app.i18n import gettext
+from app.i18n import ngettext
 from app.links import card_page_link, image_link, unsubscribe_link
 from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
 from app.mail.message import Brand, Mail, build_message, mail_language
@@ -154,6 +154,11 @@ def compose(row: MailDelivery, member: Member, settings: Settings) -> Mail:
                 params=values(row.kind, row.params, lang, program.currency))
 
 
+def points_amount(lang: str, n: int) -> str:
+    """A number of points in words ("1 point", "1,200 points")."""
+    return ngettext(lang, "{n} point", "{n} points", n, n=f"{n:,}")
+
+
 def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[str, Any]:
     """The stored facts of a mail, written out for its text (amounts, points)."""
     out = dict(params)
@@ -162,7 +167,7 @@ def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[
     if kind == "tier_near":
         needed = out.get("needed", "0")
         out["needed"] = (f"{currency} {needed}" if out.get("basis") == "spend"
-                         else gettext(lang, "{n} points", n=f"{int(float(needed)):,}"))
+                         else points_amount(lang, int(float(needed))))
     return out
 
 
