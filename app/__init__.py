@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from app import security_headers
+from app import health, logs, security_headers
 from app.config import Settings, legacy_data_notice
 from app.errors import DomainError, register_error_handlers
 from app.extensions import db, migrate
@@ -59,13 +59,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         setattr(settings, key, value)
     settings.finalize()
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=settings.LOG_LEVEL)
+    logs.configure(settings.LOG_LEVEL, settings.LOG_FORMAT)
     notice = legacy_data_notice(settings.DATA_DIR)
     if notice:
         logging.getLogger(__name__).warning(notice)
 
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseId  # before any route is added
+    health.init_app(app)  # first: every request gets its id before anything can fail
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.SECRET_KEY or _stored_secret(Path(settings.DATA_DIR)),

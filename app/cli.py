@@ -125,7 +125,20 @@ def serve(host: str, port: int) -> None:
     _start_worker(app)
     click.echo(f"walletpass listening on http://{host}:{port} (data in "
                f"{app.config['SETTINGS'].DATA_DIR})")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False,
+               request_handler=_quiet_request_handler())
+
+
+def _quiet_request_handler() -> Any:
+    """The dev server's request handler without its access line: that line shows the raw
+    path, card tokens included; the app logs each request by its route instead."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *_: Any) -> None:
+            """No access line (app/health.py logs one per request, without tokens)."""
+
+    return Quiet
 
 
 def _start_worker(app: Flask) -> None:
@@ -202,7 +215,7 @@ def up_cmd(ctx: click.Context, web_workers: int, celery_workers: int, bind: str)
     specs = production.children(data_dir, bind, web_workers, celery_workers)
     click.echo(f"walletpass up: {web_workers} web process(es) on {bind}, {celery_workers} "
                "Celery worker(s), one beat; Ctrl+C stops them.")
-    ctx.exit(production.run(specs, Path(__file__).resolve().parent.parent))
+    ctx.exit(production.run(specs, Path(__file__).resolve().parent.parent, data_dir))
 
 
 @click.command("create-merchant")

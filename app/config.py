@@ -296,6 +296,18 @@ class Settings:
         metadata={"doc": "The window of LOGIN_MAX_FAILURES, in minutes."},
     )
     LOG_LEVEL: str = field(default="INFO", metadata={"doc": "Logging level."})
+    LOG_FORMAT: str = field(
+        default="text",
+        metadata={"doc": "Log lines as readable `text`, or `json`: one JSON object per line "
+                         "(time, level, logger, message, request_id and extras). "
+                         "`walletpass up` uses json unless this is set."},
+    )
+    METRICS_TOKEN: str = field(
+        default="",
+        metadata={"doc": "When set, /metrics answers only requests with `Authorization: "
+                         "Bearer <this token>`. Empty: /metrics is open (keep it off the "
+                         "public network)."},
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

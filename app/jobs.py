@@ -11,7 +11,8 @@ workers at once. Sweeps run:
   `walletpass.run_sweep` task after the commit.
 
 A crashed worker or a lost queue message therefore loses nothing: the next sweep finds
-what is still pending.
+what is still pending. A wake-up carries the id of the request that committed the work
+(app/logs.py), so the log lines of the sweep run it causes name that request.
 """
 
 from __future__ import annotations
@@ -24,11 +25,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery, Task, shared_task
+from celery.signals import setup_logging
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.logs import current_request_id, request_id_context
+from app.metrics import JOB_FAILURES, JOB_RUNS
+
 log = logging.getLogger(__name__)
+MAX_REQUEST_IDS = 20
+"""Request ids a woken sweep keeps for its next run's log lines (the wake-ups coalesce)."""
 
 
 @dataclass(frozen=True)
@@ -56,18 +63,31 @@ def sweep(name: str, every: float) -> Callable[[Callable[[], int]], Callable[[],
     return register
 
 
-def run_sweep_now(name: str) -> int:
-    """Run one sweep in the current app context, logging (not raising) its failure."""
+def run_sweep_now(name: str, request_id: str = "") -> int:
+    """Run one sweep in the current app context, logging (not raising) its failure; its log
+    lines carry `request_id` (of the request(s) that woke it)."""
+    with request_id_context(request_id or current_request_id()):
+        return _run_sweep(name)
+
+
+def _run_sweep(name: str) -> int:
+    """Run one sweep, count it, log what it did or how it failed."""
     from app.extensions import db
 
+    JOB_RUNS.labels(name).inc()
     try:
-        return SWEEPS[name].func()
+        handled = SWEEPS[name].func()
     except Exception:
+        JOB_FAILURES.labels(name).inc()
         log.exception("sweep %s failed; it will run again", name)
         db.session.rollback()
         return 0
     finally:
         db.session.remove()
+    if handled:
+        log.info("sweep %s handled %d", name, handled, extra={"sweep": name,
+                                                               "handled": handled})
+    return handled
 
 
 def wake(session: Session, *names: str) -> None:
@@ -82,7 +102,7 @@ def _after_commit(session: Session) -> None:
     if names and has_app_context():
         dispatcher = current_app.extensions.get("walletpass.dispatch")
         if dispatcher is not None:
-            dispatcher(sorted(names))
+            dispatcher(sorted(names), current_request_id())
 
 
 @event.listens_for(Session, "after_rollback")
@@ -101,6 +121,22 @@ class _SweepLoop(threading.Thread):
         self.interval = max(poll, sweep.every)
         self.woken = threading.Event()
         self.stopping = stopping
+        self._request_ids: list[str] = []
+        self._ids_lock = threading.Lock()
+
+    def wake(self, request_id: str = "") -> None:
+        """Run soon; the run's log lines name this request id (with any others waiting)."""
+        if request_id:
+            with self._ids_lock:
+                if request_id not in self._request_ids:
+                    self._request_ids = [*self._request_ids, request_id][-MAX_REQUEST_IDS:]
+        self.woken.set()
+
+    def take_request_ids(self) -> str:
+        """The ids of the requests that woke this loop since its last run, comma-separated."""
+        with self._ids_lock:
+            ids, self._request_ids = self._request_ids, []
+        return ",".join(ids)
 
     def run(self) -> None:
         """Loop until stopped."""
@@ -110,7 +146,7 @@ class _SweepLoop(threading.Thread):
             if self.stopping.is_set():
                 return
             with self.app.app_context():
-                run_sweep_now(self.sweep.name)
+                run_sweep_now(self.sweep.name, self.take_request_ids())
 
 
 class EmbeddedWorker:
@@ -131,12 +167,12 @@ class EmbeddedWorker:
             loop.woken.set()
             loop.start()
 
-    def dispatch(self, names: list[str]) -> None:
-        """Wake the threads of these sweeps."""
+    def dispatch(self, names: list[str], request_id: str = "") -> None:
+        """Wake the threads of these sweeps (for the request with this id)."""
         for name in names:
             loop = self._loops.get(name)
             if loop is not None:
-                loop.woken.set()
+                loop.wake(request_id)
 
     def is_alive(self) -> bool:
         """Whether any sweep thread is still running."""
@@ -189,21 +225,29 @@ def celery_init_app(app: Flask) -> Celery:
         for name, sw in SWEEPS.items()
     }
     celery_app.set_default()
+    setup_logging.connect(_keep_our_logging, weak=False)
     app.extensions["celery"] = celery_app
     app.extensions["walletpass.dispatch"] = _celery_dispatch
     return celery_app
 
 
-def _celery_dispatch(names: list[str]) -> None:
-    """Send a run_sweep task per woken sweep (failures only delay the work to beat's next run)."""
+def _keep_our_logging(**_: Any) -> None:
+    """Celery's setup_logging signal: keep the app's logging (its format, request ids and
+    redaction) instead of Celery's own handlers."""
+
+
+def _celery_dispatch(names: list[str], request_id: str = "") -> None:
+    """Send a run_sweep task per woken sweep, with the request id for its log lines
+    (failures only delay the work to beat's next run)."""
     for name in names:
         try:
-            run_sweep.apply_async((name,), retry=False)  # never hold up the request
+            run_sweep.apply_async((name,), {"request_id": request_id},
+                                  retry=False)  # never hold up the request
         except Exception:
             log.warning("could not queue sweep %s; beat will run it", name, exc_info=True)
 
 
 @shared_task(name="walletpass.run_sweep", ignore_result=True)
-def run_sweep(name: str) -> int:
-    """Celery task: run one sweep."""
-    return run_sweep_now(name)
+def run_sweep(name: str, request_id: str = "") -> int:
+    """Celery task: run one sweep (its log lines name the request that queued it)."""
+    return run_sweep_now(name, request_id)

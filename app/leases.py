@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, or_, update
+from sqlalchemy import ColumnElement, Row, Select, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.extensions import db
@@ -82,6 +82,24 @@ def claim(query: Select[*tuple[Any, ...]], column: InstrumentedAttribute[Any], l
                            .execution_options(synchronize_session=False))
     db.session.commit()
     return rows
+
+
+def claim_ids(column: InstrumentedAttribute[Any], conditions: Sequence[ColumnElement[bool]],
+              order: Sequence[Any], lease: float, limit: int) -> list[int]:
+    """Hold up to `limit` due rows (those matching `conditions`, first by `order`) for
+    `lease` seconds with one UPDATE ... RETURNING, committed before returning; their ids,
+    ascending. PostgreSQL picks them with FOR UPDATE SKIP LOCKED; on SQLite the statement
+    holds the write lock while it picks and updates."""
+    model = column.class_
+    pick = select(model.id).where(*conditions).order_by(*order).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = db.session.scalars(update(model).where(model.id.in_(pick.scalar_subquery()))
+                             .values({column: utcnow() + timedelta(seconds=lease)})
+                             .returning(model.id)
+                             .execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    return sorted(ids)
 
 
 def claim_one(column: InstrumentedAttribute[Any], row_id: int, lease: float,

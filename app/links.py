@@ -7,7 +7,7 @@ with an app context, or with the settings passed in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -16,6 +16,13 @@ from app.config import Settings
 
 if TYPE_CHECKING:
     from app.models import Member
+
+
+class Carded(Protocol):
+    """Anything naming a member's card by its download token (a Member, a query row)."""
+
+    @property
+    def download_token(self) -> str: ...
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -35,7 +42,7 @@ def apple_pass_link(member: Member, settings: Settings | None = None) -> str:
     return public_url(f"/cards/{member.download_token}/apple.pkpass", settings)
 
 
-def card_page_link(member: Member, settings: Settings | None = None) -> str:
+def card_page_link(member: Carded, settings: Settings | None = None) -> str:
     """The member's card page: the one link mails, posters and API clients hand out."""
     return public_url(f"/cards/{member.download_token}", settings)
 

@@ -2,12 +2,15 @@
 
 `walletpass up` starts them as child processes (each in its own process group), and stops
 all of them when one dies (exit status 1) or when it gets SIGINT/SIGTERM (exit status 0).
-Every wait is bounded: a child that ignores SIGTERM for STOP_SECONDS is killed.
+Every wait is bounded: a child that ignores SIGTERM for STOP_SECONDS is killed. The
+children log JSON lines (unless WALLETPASS_LOG_FORMAT says otherwise) and share one fresh
+Prometheus folder, DATA_DIR/metrics, so a scrape of any web process counts them all.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +21,8 @@ from pathlib import Path
 STOP_SECONDS = 15.0
 POLL_SECONDS = 0.2
 REQUIRED = ("WALLETPASS_DATABASE_URL", "WALLETPASS_CELERY_BROKER_URL")
+METRICS_FOLDER = "metrics"
+"""Under the data folder: the Prometheus files every child writes (emptied at each start)."""
 
 
 @dataclass(frozen=True)
@@ -57,17 +62,35 @@ def children(data_dir: Path, bind: str, web_workers: int, celery_workers: int) -
     return [web, *workers, beat]
 
 
+def child_environment(data_dir: Path | None) -> dict[str, str]:
+    """The children's environment: this one, plus JSON logs (unless a format is set) and a
+    fresh metrics folder shared by all of them (when a data folder is given)."""
+    env = dict(os.environ)
+    env.setdefault("WALLETPASS_LOG_FORMAT", "json")
+    if data_dir is not None:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(data_dir))
+    return env
+
+
+def fresh_metrics_dir(data_dir: Path) -> Path:
+    """DATA_DIR/metrics, emptied: counts of an earlier run would add to this one's."""
+    folder = data_dir / METRICS_FOLDER
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 class Supervisor:
     """Runs the children; if one exits, stops the others."""
 
-    def __init__(self, specs: list[Child], cwd: Path) -> None:
-        self.specs, self.cwd = specs, cwd
+    def __init__(self, specs: list[Child], cwd: Path, data_dir: Path | None = None) -> None:
+        self.specs, self.cwd, self.data_dir = specs, cwd, data_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
 
     def start(self) -> None:
         """Start every child in its own process group, importing this code tree."""
-        env = {**os.environ, "PYTHONPATH": _pythonpath(self.cwd)}
+        env = {**child_environment(self.data_dir), "PYTHONPATH": _pythonpath(self.cwd)}
         for spec in self.specs:
             self.procs[spec.name] = subprocess.Popen(spec.argv, cwd=self.cwd, env=env,
                                                      start_new_session=True)
@@ -98,9 +121,9 @@ class Supervisor:
         self.stopping = True
 
 
-def run(specs: list[Child], cwd: Path) -> int:
+def run(specs: list[Child], cwd: Path, data_dir: Path | None = None) -> int:
     """Start the set, supervise it, stop it; 0 after a requested stop, 1 if a child died."""
-    sup = Supervisor(specs, cwd)
+    sup = Supervisor(specs, cwd, data_dir)
     previous = {sig: signal.signal(sig, sup.request_stop)
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -26,6 +26,7 @@ from bench import (
     bench_earn,
     bench_google,
     bench_import,
+    bench_mail,
     bench_publish,
     bench_push,
 )
@@ -147,3 +148,18 @@ def test_import_bench_imports_its_generated_list(make_app: Any, database_url: st
     assert result["rows"] == 60 and result["created"] > 50
     assert result["mails"] == result["created"]
     assert result["again_created"] == 0 and result["again_queued"] == 0
+
+
+def test_mail_bench_sends_every_queued_mail_once(make_app: Any, database_url: str,
+                                                 tmp_path: Path) -> None:
+    """bench_mail: seeded members and queued welcome mails, the raw smtplib baseline and the
+    sweep against its SMTP server process; one() checks each mail arrived once with its
+    member's card link and that the suppressed address got none."""
+    make_app()  # the fixture's app empties the database afterwards
+    try:
+        result = bench_mail.one(database_url, 250, tmp_path)
+    finally:
+        logging.disable(logging.NOTSET)  # one() silences logging for the benchmark's process
+    assert result["received"] == result["baseline_received"] == 249
+    assert result["statuses"] == {"sent": 249, "suppressed": 1}
+    assert result["mails_per_s"] > 0 and result["raw_per_s"] > 0

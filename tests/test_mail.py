@@ -520,3 +520,109 @@ def test_a_known_address_signing_up_again_gets_its_card_link_once_an_hour(
     welcome, resend = smtp.messages()
     assert resend["Subject"] == welcome["Subject"]
     assert f"{BASE_URL}/cards/{card_token(member)}" in links(resend)
+
+
+def test_a_chunk_skips_a_suppressed_address_and_sends_around_a_deferred_one(
+        make_app: Any, smtp: SmtpStandIn) -> None:
+    app = mail_app(make_app, smtp)  # MAIL_RATE 1000/s: the 7 mails go as one chunk
+    api, program = setup_program(app)
+    assert api.post("/suppressions", {"email": "c2@example.test"}).status_code == 201
+    smtp.refuse = {"c4@example.test": "451 4.7.1 Try again later"}
+    members = {f"c{i}@example.test": enroll(api, program, f"c{i}@example.test",
+                                            name=f"Customer {i}",
+                                            language=("th" if i % 2 else "en"))
+               for i in range(7)}
+    assert sweep(app) == 7
+    got = {str(m["To"].addresses[0].addr_spec): m for m in smtp.messages()}
+    assert sorted(got) == [f"c{i}@example.test" for i in (0, 1, 3, 5, 6)]
+    for address, message in got.items():  # each with its own name, card and language
+        member = members[address]
+        assert f"{BASE_URL}/cards/{card_token(member)}" in links(message)
+        assert f"Customer {address[1]}" in parts(message)[0]
+        assert message["Content-Language"] == ("th" if int(address[1]) % 2 else "en")
+    by_member = {r.member_id: r for r in mails(app)}
+    status = {a: (by_member[m["id"]].status, by_member[m["id"]].attempts,
+                  by_member[m["id"]].last_error) for a, m in members.items()}
+    assert status["c2@example.test"] == ("suppressed", 0, "")
+    assert status["c4@example.test"] == ("pending", 1, "recipient deferred (451)")
+    assert {status[a] for a in got} == {("sent", 1, "")}
+    smtp.refuse = {}
+    make_due(app)
+    assert sweep(app) == 1  # only the deferred one comes back
+    assert sorted(str(m["To"].addresses[0].addr_spec) for m in smtp.messages()) == sorted(
+        [*got, "c4@example.test"])
+
+
+def test_a_renamed_program_mails_its_new_name(make_app: Any, smtp: SmtpStandIn) -> None:
+    app = mail_app(make_app, smtp)
+    api, program = setup_program(app)
+    enroll(api, program, "before@example.test")
+    sweep(app)
+    resp = api.patch(f"/programs/{program['id']}", {"name": "Bean Here Rewards"})
+    assert resp.status_code == 200, resp.get_json()
+    enroll(api, program, "after@example.test")
+    sweep(app)
+    subjects = [m["Subject"] for m in smtp.messages()]
+    assert subjects == ["Your Bean There Rewards card is ready",
+                        "Your Bean Here Rewards card is ready"]
+
+
+def test_a_crash_mid_chunk_resends_only_that_chunks_sent_mails(
+        make_app: Any, smtp: SmtpStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documented guarantee: mails are claimed before sending and recorded after their
+    chunk; a worker dying mid-chunk sends the mails it had sent once more when the lease
+    ends, and no mail recorded as sent goes again."""
+    from app.mail.transport import SmtpTransport
+
+    app = mail_app(make_app, smtp)
+    api, program = setup_program(app)
+    enroll(api, program, "early@example.test")
+    sweep(app)  # recorded as sent before the crash
+    for i in range(5):
+        enroll(api, program, f"k{i}@example.test")
+    original = SmtpTransport.send
+
+    def dies_after_three(self: SmtpTransport, item: Any, name: str) -> Any:
+        outcome = original(self, item, name)
+        if len(smtp.messages()) == 4:
+            raise RuntimeError("the worker died")
+        return outcome
+
+    monkeypatch.setattr(SmtpTransport, "send", dies_after_three)
+    with pytest.raises(RuntimeError):
+        sweep(app)
+    monkeypatch.setattr(SmtpTransport, "send", original)
+    crashed = [str(m["To"]) for m in smtp.messages()[1:]]
+    assert len(crashed) == 3
+    assert sweep(app) == 0  # still claimed: nothing goes until the lease ends
+    rows = [r for r in mails(app) if r.status == "pending"]
+    assert len(rows) == 5 and all(r.next_attempt_at > utcnow() + timedelta(seconds=500)
+                                  for r in rows)
+    make_due(app)
+    assert sweep(app) == 5
+    assert sweep(app) == 0
+    received = [str(m["To"]) for m in smtp.messages()]
+    assert received.count("early@example.test") == 1
+    assert sorted(r for r in received if received.count(r) == 2) == sorted(crashed * 2)
+    assert {r.status for r in mails(app)} == {"sent"}
+
+
+def test_a_member_whose_address_went_is_skipped_in_a_chunk(make_app: Any,
+                                                           smtp: SmtpStandIn) -> None:
+    from app.models import Member
+    from app.outbox.tasks import relay
+
+    app = mail_app(make_app, smtp)
+    api, program = setup_program(app)
+    members = [enroll(api, program, f"s{i}@example.test") for i in range(3)]
+    with app.app_context():
+        relay()  # the mails are queued while the addresses exist
+        db.session.execute(update(Member).where(Member.id == members[1]["id"])
+                           .values(email=None))
+        db.session.commit()
+        db.session.remove()
+    assert sweep(app) == 3
+    assert sorted(str(m["To"]) for m in smtp.messages()) == ["s0@example.test",
+                                                             "s2@example.test"]
+    assert [(r.status, r.last_error) for r in mails(app)] == [
+        ("sent", ""), ("skipped", "no address"), ("sent", "")]

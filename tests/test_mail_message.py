@@ -135,3 +135,19 @@ def test_render_welcome_mails_for_a_look() -> None:
         path = ARTIFACTS / f"welcome-{lang}.html"
         path.write_text(html, encoding="utf-8")
         assert re.search(r"<h1[^>]*>", path.read_text(encoding="utf-8"))
+
+
+def test_an_international_address_is_written_in_utf8() -> None:
+    from app.mail.message import render
+    from app.mail.transport import Outgoing
+
+    mail = Mail(**{**sample().__dict__, "to": "ñandú@example.test", "to_name": "Ñandú",
+                   "sender": "posta@correo-ñ.example"})
+    data = render(mail)
+    assert "To: Ñandú <ñandú@example.test>".encode() in data  # SMTPUTF8: no encoded words
+    assert "From: Bean There Cafe <posta@correo-ñ.example>".encode() in data
+    assert Outgoing(mail.sender, mail.to, data).international
+    message = build_message(mail)
+    assert message["To"].addresses[0].addr_spec == "ñandú@example.test"
+    assert "https://wallet.example.test/cards/tok123" in \
+        message.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -51,6 +51,10 @@ PUBLIC = {
     "apple_ws.register": "PassKit web service: authenticated by each pass's token",
     "apple_ws.unregister": "PassKit web service: authenticated by each pass's token",
     "apple_ws.latest_pass": "PassKit web service: authenticated by each pass's token",
+    "health.healthz": "liveness probe: says only that the process answers",
+    "health.readyz": "readiness probe: the state of each dependency, no merchant data",
+    "health.metrics": "Prometheus counts, no merchant data (a bearer token when "
+                      "METRICS_TOKEN is set)",
 }
 """Routes with parameters that are not a merchant's objects, with the reason."""
 

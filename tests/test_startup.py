@@ -72,6 +72,10 @@ def test_serve_with_embedded_defaults(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    output = proc.stdout.read() if proc.stdout else ""
+    card_token = link.split("/cards/")[1].split("/")[0]
+    assert "GET /cards/<token>/apple.pkpass 200" in output  # each request logged by route
+    assert card_token not in output and key not in output  # never by path, never the key
     assert (tmp_path / "data" / "walletpass.db").exists()
     assert (tmp_path / "data" / "dev-certs" / "pass-cert.pem").exists()
     key_file = tmp_path / "data" / "dev-certs" / "pass-key.pem"

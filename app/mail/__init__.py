@@ -1,7 +1,8 @@
 """E-mail to members: a channel of the outbox, sent through SMTP (or written to a folder).
 
 - texts.py       every mail text in en, th, zh-Hant, vi, ms
-- message.py     build_message(): the MIME message of one mail (pure: no app, no I/O)
+- message.py     render(): the bytes of one mail from its program's cached template;
+                 build_message() parses them (pure: no app, no I/O)
 - transport.py   the SMTP URL, and send(): SMTP with timeouts, or .eml files in a folder
 - channel.py     the outbox channel: which mails an event calls for (welcome, lifecycle)
 - suppressions.py  the per-merchant suppression list and signed unsubscribe tokens

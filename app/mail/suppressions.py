@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
@@ -23,11 +25,16 @@ def suppress(merchant_id: int, email: str, reason: str, detail: str = "") -> Non
                                      "created_at": utcnow()}])
 
 
-def is_suppressed(merchant_id: int, email: str) -> bool:
-    """Whether the merchant must not mail this address."""
-    return db.session.scalar(select(MailSuppression.id).where(
-        MailSuppression.merchant_id == merchant_id,
-        MailSuppression.email == email.lower())) is not None
+def suppressed_among(addresses: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (merchant id, address) pairs the merchant must not mail, in one query
+    (addresses lower-cased)."""
+    wanted = {(merchant_id, email.lower()) for merchant_id, email in addresses}
+    if not wanted:
+        return set()
+    found = db.session.execute(select(MailSuppression.merchant_id, MailSuppression.email).where(
+        MailSuppression.merchant_id.in_({m for m, _ in wanted}),
+        MailSuppression.email.in_({e for _, e in wanted})))
+    return {(m, e) for m, e in found if (m, e) in wanted}
 
 
 def add_suppression(merchant: Merchant, request: SuppressionCreate) -> MailSuppression:

@@ -1,12 +1,21 @@
 """The mail sweeps: send due mails at the shared rate, and find points expiring soon.
 
-A run of the ``mail`` sweep claims small batches of due mails with a lease (app/leases.py:
-two workers never claim one mail), builds them, reserves send slots from the rate limit
-kept in the database (so MAIL_RATE holds across every worker process), sends them over
-one SMTP connection, and records each outcome. No new batch is claimed after
-BUDGET_SECONDS; LEASE is far longer than a run, so a mail still being sent is never
-claimed again. A worker that dies after sending but before recording sends that mail
-once more when the lease ends (the same Message-ID, so mailbox providers fold it).
+A run of the ``mail`` sweep works chunk by chunk (at most MAX_BATCH mails, fewer at a
+low MAIL_RATE): it claims a chunk of due mails with a lease (app/leases.py: two workers
+never claim one mail) and commits; loads the chunk's rows, checks all its addresses
+against the suppression lists in one query, and renders each message from its program's
+cached template (app/mail/message.py); reserves send slots from the rate limit kept in
+the database (so MAIL_RATE holds across every worker process); sends the chunk over one
+SMTP connection (kept for the whole run; smtplib has no pipelining, so each mail is its
+own MAIL, RCPT, DATA exchange); and records the outcomes: the sent mails in one UPDATE,
+every other outcome on its own row. No new chunk is claimed after BUDGET_SECONDS.
+
+The guarantee on a crash: a mail is claimed (its lease committed) before it is sent, and
+its outcome is committed once its chunk has been sent. LEASE is far longer than a run, so
+a mail still being sent is never claimed again. A worker that dies after sending some of
+a chunk but before recording it sends those mails once more when the lease ends (the
+same Message-ID, so mailbox providers fold them): at most one chunk, MAX_BATCH mails, as
+before chunks were sent this way. A mail whose outcome was recorded is never sent again.
 """
 
 from __future__ import annotations
@@ -15,14 +24,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, select, update
 
 from app import jobs, leases
 from app.config import Settings
@@ -30,10 +37,11 @@ from app.extensions import db
 from app.i18n import ngettext
 from app.links import card_page_link, image_link, unsubscribe_link
 from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
-from app.mail.message import Brand, Mail, build_message, mail_language
+from app.mail.message import Brand, Mail, mail_language, render
 from app.mail.rows import insert_ignore
-from app.mail.suppressions import is_suppressed, suppress, unsubscribe_token
-from app.mail.transport import Outcome, SmtpConfig, Transport, open_transport
+from app.mail.suppressions import suppress, suppressed_among, unsubscribe_token
+from app.mail.transport import Outcome, Outgoing, SmtpConfig, Transport, open_transport
+from app.metrics import MAILS
 from app.models import MailDelivery, Member, Merchant, Program, RateLimit
 from app.models.base import utcnow
 from app.outbox.tasks import relay
@@ -67,11 +75,10 @@ def send_due_mail() -> int:
     with open_transport(config, Path(settings.DATA_DIR) / "mail", settings.SMTP_TIMEOUT,
                         settings.SMTP_CA_FILE) as transport:
         while time.monotonic() < stop_at:
-            ids = [row[0] for row in leases.claim(
-                select(MailDelivery.id).where(MailDelivery.status == "pending",
-                                              leases.due(MailDelivery.next_attempt_at))
-                .order_by(MailDelivery.next_attempt_at, MailDelivery.id),
-                MailDelivery.next_attempt_at, LEASE, limit=batch)]
+            ids = leases.claim_ids(
+                MailDelivery.next_attempt_at,
+                [MailDelivery.status == "pending", leases.due(MailDelivery.next_attempt_at)],
+                [MailDelivery.next_attempt_at, MailDelivery.id], LEASE, batch)
             handled += send_batch(ids, transport, settings)
             if len(ids) < batch:
                 break
@@ -84,7 +91,7 @@ class Prepared:
 
     delivery_id: int
     name: str
-    message: EmailMessage
+    message: Outgoing
 
 
 def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> int:
@@ -102,31 +109,55 @@ def send_batch(ids: Sequence[int], transport: Transport, settings: Settings) -> 
             continue
         _wait_until(start + timedelta(seconds=i * interval))
         outcomes.append(transport.send(item.message, item.name))
-    for item, outcome in zip(ready, outcomes, strict=True):
-        record(item.delivery_id, outcome)
+    for outcome in outcomes:
+        MAILS.labels(outcome.status).inc()
+    record_chunk(ready, outcomes)
     db.session.commit()
     return len(ids)
+
+
+CHUNK_COLUMNS = (
+    MailDelivery.id, MailDelivery.kind, MailDelivery.params, MailDelivery.member_id,
+    Member.email, Member.name, Member.language, Member.download_token,
+    Program.id.label("program_id"), Program.name.label("program_name"),
+    Program.organization_name, Program.background_color, Program.foreground_color,
+    Program.design_version, Program.language.label("program_language"), Program.currency,
+    Program.merchant_id, Merchant.name.label("merchant_name"),
+    Merchant.email.label("merchant_email"))
+"""What a chunk's mails need of their rows, members, programs and merchants (one query)."""
 
 
 def prepare(ids: Sequence[int], settings: Settings) -> list[Prepared]:
     """Build the messages of claimed mails; mark those that must not go (no address any
     more, or on the suppression list)."""
-    rows = db.session.scalars(
-        select(MailDelivery).options(joinedload(MailDelivery.member).joinedload(Member.program)
-                                     .joinedload(Program.merchant))
+    rows = db.session.execute(
+        select(*CHUNK_COLUMNS).join(Member, Member.id == MailDelivery.member_id)
+        .join(Program, Program.id == Member.program_id)
+        .join(Merchant, Merchant.id == Program.merchant_id)
         .where(MailDelivery.id.in_(ids), MailDelivery.status == "pending")
-        .order_by(MailDelivery.id))
-    ready = []
+        .order_by(MailDelivery.id)).all()
+    blocked = suppressed_among((r.merchant_id, r.email) for r in rows if r.email)
+    ready, skipped, suppressed = [], [], []
     for row in rows:
-        member = row.member
-        if not member.email:
-            row.status, row.last_error = "skipped", "no address"
-        elif is_suppressed(member.program.merchant_id, member.email):
-            row.status = "suppressed"
+        if not row.email:
+            skipped.append(row.id)
+        elif (row.merchant_id, row.email.lower()) in blocked:
+            suppressed.append(row.id)
         else:
+            mail = compose(row, settings)
             ready.append(Prepared(row.id, f"{row.id:09d}-{row.kind}",
-                                  build_message(compose(row, member, settings))))
+                                  Outgoing(mail.sender, mail.to, render(mail))))
+    mark(skipped, status="skipped", last_error="no address")
+    mark(suppressed, status="suppressed")
     return ready
+
+
+def mark(ids: Sequence[int], **values: Any) -> None:
+    """Set these values on the mails that are still pending, in one UPDATE."""
+    if ids:
+        db.session.execute(update(MailDelivery)
+                           .where(MailDelivery.id.in_(ids), MailDelivery.status == "pending")
+                           .values(**values).execution_options(synchronize_session=False))
 
 
 def host_of(settings: Settings) -> str:
@@ -134,24 +165,21 @@ def host_of(settings: Settings) -> str:
     return urlsplit(settings.BASE_URL).hostname or "localhost"
 
 
-def compose(row: MailDelivery, member: Member, settings: Settings) -> Mail:
-    """The mail a delivery row stands for, with today's branding and links."""
-    program: Program = member.program
-    merchant: Merchant = program.merchant
-    lang = mail_language(member.language, program.language)
-    brand = Brand(program=program.name,
-                  sender_name=program.organization_name or merchant.name,
-                  background=program.background_color, foreground=program.foreground_color,
-                  logo_url=image_link(program.id, program.design_version, "logo@2x.png",
+def compose(row: Row[Any], settings: Settings) -> Mail:
+    """The mail a chunk's row (CHUNK_COLUMNS) stands for, with today's branding and links."""
+    lang = mail_language(row.language, row.program_language)
+    brand = Brand(program=row.program_name,
+                  sender_name=row.organization_name or row.merchant_name,
+                  background=row.background_color, foreground=row.foreground_color,
+                  logo_url=image_link(row.program_id, row.design_version, "logo@2x.png",
                                       settings))
     host = host_of(settings)
-    assert member.email is not None
-    return Mail(kind=row.kind, language=lang, to=member.email, to_name=member.name,
-                sender=settings.MAIL_FROM or f"no-reply@{host}", reply_to=merchant.email,
-                brand=brand, card_link=card_page_link(member, settings),
-                unsubscribe_link=unsubscribe_link(unsubscribe_token(member.id), settings),
-                message_id=f"<mail.{row.id}.{member.id}@{host}>", date=utcnow(),
-                params=values(row.kind, row.params, lang, program.currency))
+    return Mail(kind=row.kind, language=lang, to=row.email, to_name=row.name,
+                sender=settings.MAIL_FROM or f"no-reply@{host}", reply_to=row.merchant_email,
+                brand=brand, card_link=card_page_link(row, settings),
+                unsubscribe_link=unsubscribe_link(unsubscribe_token(row.member_id), settings),
+                message_id=f"<mail.{row.id}.{row.member_id}@{host}>", date=utcnow(),
+                params=values(row.kind, row.params, lang, row.currency))
 
 
 def points_amount(lang: str, n: int) -> str:
@@ -169,6 +197,17 @@ def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[
         out["needed"] = (f"{currency} {needed}" if out.get("basis") == "spend"
                          else points_amount(lang, int(float(needed))))
     return out
+
+
+def record_chunk(ready: Sequence[Prepared], outcomes: Sequence[Outcome]) -> None:
+    """Store what became of a chunk's mails: the sent ones in one UPDATE, the rest row by
+    row (only rows still pending change)."""
+    mark([item.delivery_id for item, outcome in zip(ready, outcomes, strict=True)
+          if outcome.status == "sent"],
+         status="sent", sent_at=utcnow(), attempts=MailDelivery.attempts + 1, last_error="")
+    for item, outcome in zip(ready, outcomes, strict=True):
+        if outcome.status != "sent":
+            record(item.delivery_id, outcome)
 
 
 def record(delivery_id: int, outcome: Outcome) -> None:

@@ -20,6 +20,7 @@ import socket
 import ssl
 import tempfile
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
@@ -113,19 +114,41 @@ class Outcome:
 SENT = Outcome("sent")
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message ready for the wire: its envelope and its bytes (CRLF line ends)."""
+
+    sender: str
+    recipient: str
+    data: bytes
+
+    @property
+    def international(self) -> bool:
+        """Whether an address needs SMTPUTF8 (as smtplib's send_message decides)."""
+        return not (self.sender + self.recipient).isascii()
+
+
+def outgoing(message: EmailMessage) -> Outgoing:
+    """A built message ready to send, its envelope from its From and To headers."""
+    sender = message["From"].addresses[0].addr_spec
+    recipient = message["To"].addresses[0].addr_spec
+    wire = policy.SMTP if (sender + recipient).isascii() else policy.SMTPUTF8
+    return Outgoing(sender, recipient, message.as_bytes(policy=wire))
+
+
 class FolderTransport:
     """The embedded default: each message becomes one .eml file, written atomically."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage, name: str) -> Outcome:
+    def send(self, item: Outgoing, name: str) -> Outcome:
         """Write the message as <name>.eml (a second send of one name replaces the file)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(message.as_bytes())
+                out.write(item.data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self.folder / f"{name}.eml")
@@ -175,12 +198,13 @@ class SmtpTransport:
             raise
         return smtp
 
-    def send(self, message: EmailMessage, name: str) -> Outcome:
+    def send(self, item: Outgoing, name: str) -> Outcome:
         """Send one message; a broken connection is closed (the next send reconnects)."""
         try:
             if self._smtp is None:
                 self._smtp = self._connect()
-            self._smtp.send_message(message)
+            self._smtp.sendmail(item.sender, [item.recipient], item.data,
+                                mail_options=self._options(self._smtp, item))
             return SENT
         except smtplib.SMTPRecipientsRefused as exc:
             code = next(iter(exc.recipients.values()))[0]
@@ -192,6 +216,15 @@ class SmtpTransport:
         except Exception as exc:  # connection, TLS, timeout: drop the connection, retry
             self.close()
             return Outcome("retry", connection_error(exc), connection=True)
+
+    @staticmethod
+    def _options(smtp: smtplib.SMTP, item: Outgoing) -> list[str]:
+        """MAIL FROM options: SMTPUTF8 for an international address (as send_message)."""
+        if not item.international:
+            return []
+        if not smtp.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError("the server does not support SMTPUTF8")
+        return ["SMTPUTF8", "BODY=8BITMIME"]
 
     def _reset_after(self, exc: smtplib.SMTPResponseException) -> None:
         """After a refused command, reset the session, or drop it when that fails too."""
@@ -273,4 +306,4 @@ def send(message: EmailMessage, name: str, config: SmtpConfig | None, folder: Pa
          timeout: float, ca_file: str = "") -> Outcome:
     """Send one message on its own connection (the sweep reuses one per batch instead)."""
     with open_transport(config, folder, timeout, ca_file) as transport:
-        return transport.send(message, name)
+        return transport.send(outgoing(message), name)

@@ -14,6 +14,7 @@ from sqlalchemy import Integer, bindparam, case, delete, select, update
 from app import leases
 from app.config import Settings
 from app.extensions import db
+from app.metrics import APNS_PUSHES
 from app.models import AppleDevice, AppleRegistration, Member
 from app.models.base import utcnow
 from app.wallet.apple.apns import ApnsAnswer, Outcome, apns_client, classify
@@ -51,7 +52,17 @@ def push(claims: list[Claim]) -> dict[str, ApnsAnswer]:
     """One push per distinct device token (a device with several changed passes gets one)."""
     tokens = list(dict.fromkeys(c.token for c in claims))
     client = apns_client(current_app._get_current_object())  # type: ignore[attr-defined]
-    return {a.token: a for a in client.send(tokens)}
+    answers = {a.token: a for a in client.send(tokens)}
+    count_answers(answers.values())
+    return answers
+
+
+def count_answers(answers: Any) -> None:
+    """Count APNs answers by status and reason (no answer: status 0, reason no_answer)."""
+    for (status, reason), n in Counter((a.status, a.reason or ("no_answer" if a.status == 0
+                                                                else ""))
+                                       for a in answers).items():
+        APNS_PUSHES.labels(str(status), reason).inc(n)
 
 
 def record(claims: list[Claim], answers: dict[str, ApnsAnswer], settings: Settings) -> None:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from app.config import Settings
 from app.links import apple_web_service_url
+from app.metrics import PASS_BUILDS, timed
 from app.models import Member
 from app.startup import startup_lock
 from app.wallet.apple.certs import (
@@ -123,7 +124,12 @@ class PassIssuer:
         return self.pkpass_of(load_snapshot(member))
 
     def pkpass_of(self, snapshot: CardSnapshot) -> bytes:
-        """The signed .pkpass bytes of the card a snapshot describes."""
+        """The signed .pkpass bytes of the card a snapshot describes (counted and timed)."""
+        with timed(PASS_BUILDS.observe):
+            return self._build(snapshot)
+
+    def _build(self, snapshot: CardSnapshot) -> bytes:
+        """Build and sign the pass of a snapshot."""
         content = card_content(snapshot)
         data = build_pass_json(content, auth_token=snapshot.member.auth_token,
                                pass_type_id=self.identity.pass_type_id,

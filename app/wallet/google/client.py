@@ -21,6 +21,8 @@ from google.auth import exceptions as auth_exceptions
 from google.auth.transport.requests import AuthorizedSession, Request
 from google.oauth2 import service_account
 
+from app.metrics import GOOGLE_CALLS
+
 log = logging.getLogger(__name__)
 Pace = Callable[[], None]
 """Called before each request; blocks until the shared rate limit allows it."""
@@ -102,7 +104,13 @@ class GoogleClient:
              pace: Pace | None = None) -> GoogleAnswer:
         """One API call (after `pace()`, which holds it to the shared rate); every failure is
         returned as an answer, never raised."""
-        url = f"{self.api_url}/{path}"
+        answer = self._call(method, f"{self.api_url}/{path}", body, pace)
+        GOOGLE_CALLS.labels(method, str(answer.status)).inc()
+        return answer
+
+    def _call(self, method: str, url: str, body: dict[str, Any] | None,
+              pace: Pace | None) -> GoogleAnswer:
+        """The call itself, its failures as answers."""
         if pace is not None:
             pace()
         try:
