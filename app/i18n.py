@@ -100,13 +100,3 @@ def pgettext_noop(context: str, message: str) -> str:
     """Mark a module-level text with a context for extraction."""
     return message
 
-
-def page_language(asked: str | None, accept_language: str | None, fallback: str) -> str:
-    """`asked` (?lang=) when it names a known language, else the browser's, else `fallback`."""
-    from app.wallet.i18n import DEFAULT_LANGUAGE, best_language, normalize_language
-
-    chosen = normalize_language(asked) if asked else None
-    if chosen:
-        return chosen
-    default = normalize_language(fallback) or DEFAULT_LANGUAGE
-    return best_language(accept_language, default) if accept_language else default

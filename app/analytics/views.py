@@ -11,12 +11,22 @@ from app.analytics.access import require_analytics_access
 from app.analytics.charts import CHARTS, Chart, Report, chart_text, svg, to_csv
 from app.analytics.period import FIRST_DAY, LAST_DAY, MAX_DAYS, Period, local_day
 from app.errors import NotFound, ValidationError
-from app.i18n import ngettext, page_language
+from app.i18n import ngettext
 from app.models import Program
 from app.models.base import utcnow
+from app.wallet.i18n import DEFAULT_LANGUAGE, best_language, normalize_language
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 DEFAULT_DAYS = 30
+
+
+def page_language(asked: str | None, accept_language: str | None, fallback: str) -> str:
+    """`asked` (?lang=) when it names a known language, else the browser's, else `fallback`."""
+    chosen = normalize_language(asked) if asked else None
+    if chosen:
+        return chosen
+    default = normalize_language(fallback) or DEFAULT_LANGUAGE
+    return best_language(accept_language, default) if accept_language else default
 
 
 def _report(program_id: int) -> tuple[Report, dict[str, str]]:
