@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.cli import main
+from app.i18n import catalog
 from tests.conftest import BASE_URL, Api
 from tests.dashboard_helpers import PASSWORD, csrf_of, link_in, log_in, mails, new_owner, post
 
@@ -258,9 +259,9 @@ def template_messages() -> set[str]:
 
 
 def test_every_dashboard_message_is_translated() -> None:
+    CATALOG = catalog()
     import re
 
-    from app.dashboard.catalog import CATALOG
 
     missing = sorted(m for m in template_messages() if m not in CATALOG)
     assert not missing, missing

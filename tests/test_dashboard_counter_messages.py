@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.extensions import db
+from app.i18n import catalog
 from app.models import LedgerEntry, Member
 from tests.conftest import BASE_URL
 from tests.dashboard_helpers import csrf_of, link_in, mails, post
@@ -123,7 +124,7 @@ def test_the_undo_button_does_not_wrap(app: Flask) -> None:
 
 
 def test_every_code_label_and_counter_message_is_translated() -> None:
-    from app.dashboard.catalog import CATALOG
+    CATALOG = catalog()
     from app.dashboard.i18n import LABELS, REASONS, WORDING
     from app.dashboard.members import ACTION_WORDING
 

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n import catalog
 from app.models import LoyaltyRules, Member, Reward, StoreLocation, Tier
 from tests.conftest import BASE_URL, Api
 from tests.dashboard_helpers import csrf_of, link_in, log_in, mails, new_owner, post
@@ -254,7 +255,7 @@ def rule_failures() -> list[Any]:
 
 
 def test_every_shared_rule_message_is_translated_in_five_languages() -> None:
-    from app.dashboard.catalog import CATALOG
+    CATALOG = catalog()
     from app.dashboard.i18n import WORDING, rule_message
 
     failures = rule_failures()
@@ -273,7 +274,7 @@ def test_every_shared_rule_message_is_translated_in_five_languages() -> None:
 
 
 def test_every_label_of_the_new_pages_is_translated() -> None:
-    from app.dashboard.catalog import CATALOG
+    CATALOG = catalog()
     from app.dashboard.loyalty import CODE_MESSAGES, RULE_FIELDS, SECTIONS
 
     texts: set[str] = {m for _f, m in CODE_MESSAGES.values()}

@@ -14,13 +14,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.dashboard import status
-from app.dashboard.catalog import CATALOG
-from app.dashboard.i18n import LANGUAGES, translate
+from app.dashboard.i18n import LANGUAGES, translate, translate_plural
+from app.i18n import catalog
 from tests.dashboard_helpers import log_in, new_owner, post
 from tests.test_certs import DAY, NOW, ec_key, issue, name, write_cert, write_key
 
 # A word each language's sentence about a certificate's expiry must have: "days".
 DAYS_WORD = {"en": "days", "th": "วัน", "zh-Hant": "天", "vi": "ngày", "ms": "hari"}
+
+CATALOG = catalog()
 
 
 def owner(app: Flask) -> FlaskClient:
@@ -43,6 +45,9 @@ def panel(client: FlaskClient, lang: str, path: str = "/status") -> dict[str, st
 
 def expected(problem: status.Problem, lang: str) -> tuple[str, str]:
     """The problem's title and detail as the catalog says them in `lang`."""
+    if problem.plural:
+        return translate(problem.title, lang), translate_plural(
+            problem.detail, problem.plural, problem.count, lang, **problem.values)
     return translate(problem.title, lang), translate(problem.detail, lang, **problem.values)
 
 
@@ -114,3 +119,34 @@ def test_a_certificate_expiring_within_30_days_in_every_language(
         check({"apple_expiring": text}, found[:1], lang)
         assert date in text and DAYS_WORD[lang] in text
         assert all(n in text for n in names), (lang, text)
+
+
+# How each language says "in 1 day" and "in 2 days" in the expiry sentence (one form in Thai,
+# Chinese, Vietnamese and Malay; English says "day" for one).
+IN_DAYS = {"en": ("(in 1 day)", "(in 2 days)"), "th": ("1 วัน", "2 วัน"),
+           "zh-Hant": ("1 天", "2 天"), "vi": ("1 ngày", "2 ngày"), "ms": ("1 hari", "2 hari")}
+
+
+def test_a_certificate_expiring_tomorrow_reads_right_in_every_language(
+        make_app: Any, tmp_path: Path) -> None:
+    """The panel says "in 1 day" (never "in 1 days") and "in 2 days", in all five languages."""
+    app = make_app(**chain(tmp_path, 2, 3650))
+    client = owner(app)
+    with app.app_context():
+        problem = status.problems()[0]
+    left = problem.count
+    assert problem.key == "apple_expiring" and left in (1, 2)
+    for lang in LANGUAGES:
+        text = panel(client, lang)["apple_expiring"]
+        assert IN_DAYS[lang][left - 1] in text, (lang, text)
+        assert "1 days" not in text
+    for lang in LANGUAGES:  # both counts through the same lookup the panel uses
+        with app.test_request_context():
+            one, two = (translate_plural(PASS_TYPE[0], PASS_TYPE[1], n, lang, days=str(n),
+                                         date="2027-01-01", pass_type_id="pass.x")
+                        for n in (1, 2))
+        assert IN_DAYS[lang][0] in one and IN_DAYS[lang][1] in two, (lang, one, two)
+        assert "1 days" not in one
+
+
+PASS_TYPE = status.PASS_TYPE_EXPIRING

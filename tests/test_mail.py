@@ -19,9 +19,9 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.i18n import gettext
 from app.mail import tasks
 from app.mail.channel import program_zone
-from app.mail.texts import text
 from app.models import MailDelivery, Program
 from app.models.base import utcnow
 from tests.conftest import BASE_URL, Api, new_api_key
@@ -241,7 +241,7 @@ def test_mails_in_each_language(make_app: Any, smtp: SmtpStandIn) -> None:
         assert message["Subject"] == subject
         assert message["Content-Language"] == lang
         assert f'<html lang="{lang}">' in html and button in html and button in plain
-        assert text("unsubscribe", lang) in html
+        assert gettext(lang, "Unsubscribe") in html
     assert got["nolang@example.test"]["Content-Language"] == "th"
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from app.api.posters import poster_spec
 from app.distribution.posters import render_poster
 from app.extensions import db
+from app.i18n import gettext
 from app.models import ConsentRecord, Member, OutboxEvent, Program, SignupAttempt
-from app.web.texts import TEXTS
 from tests.conftest import BASE_URL, Api
 from tests.google_standin import service_account_info
 
@@ -164,8 +164,8 @@ def test_card_page_in_each_language(client: FlaskClient, api: Api, program: dict
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert f'<html lang="{lang}">' in html
-    assert TEXTS["show_at_till"][lang] in html
-    assert TEXTS["add_apple"][lang] in html
+    assert gettext(lang, 'Show this code at the till') in html
+    assert gettext(lang, 'Add to Apple Wallet') in html
     assert resp.headers["Cache-Control"] == "private, no-store"
     assert "Bean There Rewards" in html and "Ann Lee" in html
 
@@ -234,7 +234,8 @@ def test_card_page_unknown_token_is_a_404_page(client: FlaskClient) -> None:
     resp = client.get("/cards/not-a-real-token-0000000000000000",
                       headers={"Accept-Language": "th"})
     assert resp.status_code == 404
-    assert TEXTS["card_not_found"]["th"] in resp.get_data(True)
+    invalid = gettext("th", "This card link is not valid. Check the link in your e-mail.")
+    assert invalid in resp.get_data(True)
 
 
 def test_card_page_share_and_manifest(client: FlaskClient, member: dict[str, Any]) -> None:
@@ -265,7 +266,7 @@ def test_signup_page_in_each_language(client: FlaskClient, program: dict[str, An
     resp = client.get(f"/join/{program['id']}", headers={"Accept-Language": f"{lang};q=0.9"})
     html = resp.get_data(True)
     assert resp.status_code == 200 and f'<html lang="{lang}">' in html
-    assert TEXTS["submit"][lang] in html and TEXTS["email"][lang] in html
+    assert gettext(lang, 'Get my card') in html and gettext(lang, 'E-mail') in html
     switched = client.get(f"/join/{program['id']}?lang=th").get_data(True)
     assert '<html lang="th">' in switched and "?lang=vi" in switched
 
@@ -290,8 +291,9 @@ def test_signup_lands_on_the_card_page_with_consent(app: Flask, client: FlaskCli
         consent = db.session.scalar(select(ConsentRecord).where(
             ConsentRecord.member_id == member.id))
         assert consent is not None and consent.granted and consent.language == "th"
-        assert consent.text == TEXTS["marketing_consent"]["th"].format(
-            organization=program["organization_name"])
+        assert consent.text == gettext(
+            "th", "Send me news and offers from {organization} by e-mail. "
+            "I can unsubscribe at any time.", organization=program["organization_name"])
 
 
 def test_signups_counted_per_location(app: Flask, client: FlaskClient, api: Api,
@@ -352,7 +354,8 @@ def test_referral_code_in_the_url_is_honoured(app: Flask, client: FlaskClient,
                                               member: dict[str, Any]) -> None:
     pid = member["program_id"]
     page = client.get(f"/join/{pid}?ref={member['referral_code'].lower()}").get_data(True)
-    assert TEXTS["referred"]["en"] in page
+    assert gettext("en", "A friend invited you: you both get a bonus after your first "
+                   "purchase.") in page
     assert signup(client, pid, f"?ref={member['referral_code']}",
                   email="friend@example.test").status_code == 303
     assert signup(client, pid, "?ref=NOSUCHCODE", email="f2@example.test").status_code == 303
@@ -376,23 +379,24 @@ def test_bad_input_is_answered_next_to_the_field(client: FlaskClient, api: Api,
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # kept, escaped, in the field
     errors = dict(re.findall(r'data-field="(\w+)">([^<]+)<', html))
-    assert errors["email"] == TEXTS["err_email"][lang]
+    assert errors["email"] == gettext(lang, 'Enter an e-mail address such as name@example.com.')
     assert set(errors) == {"email", "phone", "birthday"}
     empty = signup(client, pid, f"?lang={lang}", email="a@example.test").get_data(True)
     assert dict(re.findall(r'data-field="(\w+)">([^<]+)<', empty)) == {
-        "name": TEXTS["err_required"][lang]}
+        "name": gettext(lang, 'Please fill this in.')}
 
 
 def test_hostile_posts(app: Flask, client: FlaskClient, program: dict[str, Any]) -> None:
     pid = program["id"]
     huge = signup(client, pid, email="a@example.test", name="x" * (10 * 1024 * 1024))
     assert huge.status_code == 413
-    assert TEXTS["too_large"]["en"] in huge.get_data(True)
+    too_long = gettext("en", "What you sent is far too long. Please fill in the form again.")
+    assert too_long in huge.get_data(True)
     trap = signup(client, pid, email="bot@example.test", website="http://spam.example")
     assert trap.status_code == 200  # the bot is told nothing
     long_name = signup(client, pid, email="b@example.test", name="y" * 1000)
     assert long_name.status_code == 422
-    assert TEXTS["err_name"]["en"] in long_name.get_data(True)
+    assert gettext("en", 'Enter your name (at most 200 characters).') in long_name.get_data(True)
     assert signup(client, 999999, email="c@example.test").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Member)) == 0
@@ -406,7 +410,9 @@ def test_a_flood_from_one_address_is_held_off(app: Flask, client: FlaskClient,
     assert codes == [303] * 10 + [429] * 2
     held = signup(client, pid, "?lang=vi", email="z@example.test")
     assert held.status_code == 429 and held.headers["Retry-After"] == "600"
-    assert TEXTS["rate_limited"]["vi"] in held.get_data(True)
+    wait = gettext("vi", "Too many sign-ups from your network just now. "
+                         "Please wait a few minutes and try again.")
+    assert wait in held.get_data(True)
     other = signup(client, pid, email="y@example.test", ip="203.0.113.9")
     assert other.status_code == 303  # a real person elsewhere is not hurt
     with app.app_context():

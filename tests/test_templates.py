@@ -95,7 +95,7 @@ def test_back_text_and_terms_are_translated(name: str) -> None:
     for lang in ("th", "zh-Hant", "vi", "ms"):
         table = parse_strings(files[f"{lang}.lproj/pass.strings"])
         assert table[design["back_text"]] == translations[lang][design["back_text"]]
-        assert table[design["points_label"]] != design["points_label"]  # BUILTIN label
+        assert table[design["points_label"]] != design["points_label"]  # built-in label
 
 
 @pytest.mark.parametrize("name", NAMES)

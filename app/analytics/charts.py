@@ -18,7 +18,7 @@ from pygal.style import Style
 
 from app.analytics import queries as q
 from app.analytics.period import Period
-from app.analytics.texts import text
+from app.i18n import gettext, gettext_noop, pgettext
 from app.loyalty.rules import rules_of
 from app.models import Program
 
@@ -39,15 +39,38 @@ class Chart:
     """Which value columns (1-based) to draw; all when empty."""
 
 
+def chart_text(lang: str, message: str, **values: Any) -> str:
+    """A text of the charts in `lang`, values filled in."""
+    return gettext(lang, message, **values)
+
+
+SERIES = {
+    "poster": gettext_noop("Poster"), "link": gettext_noop("Link"),
+    "import": gettext_noop("E-mail list"), "api": gettext_noop("API"),
+    "dashboard": gettext_noop("Dashboard"),
+    "apple_install": gettext_noop("Apple installed"),
+    "apple_remove": gettext_noop("Apple removed"),
+    "google_install": gettext_noop("Google installed"),
+    "google_remove": gettext_noop("Google removed"),
+    "signup": gettext_noop("Signed up"),
+    "installed": gettext_noop("Card installed"),
+    "earned": gettext_noop("First earn"),
+    "redeemed": gettext_noop("First redemption"),
+    "issued": gettext_noop("Issued"), "donated": gettext_noop("Donated"),
+    "expired": gettext_noop("Expired"), "adjusted": gettext_noop("Adjusted"),
+}
+"""How the charts name the series and steps stored as codes."""
+
+
 class Report:
     """A program's analytics over a period; shared queries run once, when first needed."""
 
     def __init__(self, program: Program, period: Period, lang: str) -> None:
         self.program, self.period, self.lang = program, period, lang
 
-    def t(self, key: str, **values: Any) -> str:
-        """A text in the report's language."""
-        return text(key, self.lang, **values)
+    def t(self, message: str, **values: Any) -> str:
+        """A chart text in the report's language."""
+        return chart_text(self.lang, message, **values)
 
     @cached_property
     def moved(self) -> q.Counts:
@@ -79,13 +102,13 @@ class Report:
         issued, redeemed = self.moved_total["issued"], self.moved_total["redeemed"]
         left = self.outstanding[self.period.last]
         out: list[tuple[str, Cell]] = [
-            (self.t("active_n"), self.active[1]), (self.t("issued"), issued),
-            (self.t("redeemed_pts"), redeemed),
-            (self.t("rate"), q.redemption_rate(redeemed, issued)),
-            (self.t("outstanding"), left)]
+            (self.t("Active members"), self.active[1]), (self.t("Issued"), issued),
+            (pgettext(self.lang, "chart", "Redeemed"), redeemed),
+            (self.t("Redemption rate (%)"), q.redemption_rate(redeemed, issued)),
+            (self.t("Outstanding points"), left)]
         value = q.liability(left, self.point_value)
         if value is not None:
-            out.append((self.t("value", currency=self.program.currency), value))
+            out.append((self.t("Value ({currency})", currency=self.program.currency), value))
         return out
 
 
@@ -98,7 +121,8 @@ def signups(r: Report) -> Chart:
     """Signups per day, one series per channel."""
     data = q.signups(r.program.id, r.period)
     empty = dict.fromkeys(q.CHANNELS, 0)
-    return Chart("signups", r.t("signups"), [r.t("day"), *(r.t(c) for c in q.CHANNELS)],
+    return Chart("signups", r.t("Signups per day by channel"),
+                 [r.t("Day"), *(r.t(SERIES[c]) for c in q.CHANNELS)],
                  _daily(r, lambda d: [data.get(d, empty).get(c, 0) for c in q.CHANNELS]),
                  kind="stacked")
 
@@ -107,7 +131,8 @@ def locations(r: Report) -> Chart:
     """Poster signups per store location."""
     rows: list[list[Cell]] = [[name, n] for name, n in
                               q.signups_by_location(r.program.id, r.period)]
-    return Chart("locations", r.t("locations"), [r.t("location"), r.t("signups_n")], rows,
+    return Chart("locations", r.t("Poster signups by location"),
+                 [r.t("Location"), r.t("Signups")], rows,
                  kind="hbar")
 
 
@@ -117,7 +142,8 @@ CARD_SERIES = ("apple_install", "apple_remove", "google_install", "google_remove
 def cards(r: Report) -> Chart:
     """Cards installed and removed per day and wallet."""
     data = q.card_events(r.program.id, r.period)
-    return Chart("cards", r.t("cards"), [r.t("day"), *(r.t(k) for k in CARD_SERIES)],
+    return Chart("cards", r.t("Cards installed and removed"),
+                 [r.t("Day"), *(r.t(SERIES[k]) for k in CARD_SERIES)],
                  _daily(r, lambda d: [data.get(d, {}).get(k, 0) for k in CARD_SERIES]))
 
 
@@ -127,26 +153,30 @@ FUNNEL_STEPS = ("signup", "installed", "earned", "redeemed")
 def funnel(r: Report) -> Chart:
     """Signup, card installed, first earn, first redemption."""
     data = q.funnel(r.program.id, r.period)
-    return Chart("funnel", r.t("funnel"), [r.t("step"), r.t("members")],
-                 [[r.t(step), data[step]] for step in FUNNEL_STEPS], kind="hbar")
+    return Chart("funnel", r.t("Funnel of this range's signups"), [r.t("Step"), r.t("Members")],
+                 [[r.t(SERIES[step]), data[step]] for step in FUNNEL_STEPS], kind="hbar")
 
 
 def active(r: Report) -> Chart:
     """Members with a ledger entry, per day."""
     daily = r.active[0]
-    return Chart("active", r.t("active"), [r.t("day"), r.t("active_n")],
+    return Chart("active", r.t("Active members"), [r.t("Day"), r.t("Active members")],
                  _daily(r, lambda d: [daily.get(d, 0)]), kind="line")
 
 
 POINT_SERIES = ("issued", "redeemed", "donated", "expired", "adjusted")
-POINT_LABELS = {"redeemed": "redeemed_pts"}
+
+
+def point_series(r: Report, code: str) -> str:
+    """The name of a points series ("Redeemed" as the charts say it, not the funnel step)."""
+    return pgettext(r.lang, "chart", "Redeemed") if code == "redeemed" else r.t(SERIES[code])
 
 
 def points(r: Report) -> Chart:
     """Points issued, redeemed, donated, expired and adjusted per day."""
     empty = dict.fromkeys(q.CATEGORIES, 0)
-    return Chart("points", r.t("points"),
-                 [r.t("day"), *(r.t(POINT_LABELS.get(k, k)) for k in POINT_SERIES)],
+    return Chart("points", r.t("Points issued versus redeemed"),
+                 [r.t("Day"), *(point_series(r, k) for k in POINT_SERIES)],
                  _daily(r, lambda d: [r.moved.get(d, empty)[k] for k in POINT_SERIES]))
 
 
@@ -158,37 +188,41 @@ def redemption(r: Report) -> Chart:
         got = r.moved.get(day, empty)
         return [got["issued"], got["redeemed"], q.redemption_rate(got["redeemed"], got["issued"])]
 
-    return Chart("redemption", r.t("redemption"),
-                 [r.t("day"), r.t("issued"), r.t("redeemed_pts"), r.t("rate")],
+    return Chart("redemption", r.t("Redemption rate (%)"),
+                 [r.t("Day"), r.t("Issued"), pgettext(r.lang, "chart", "Redeemed"),
+                  r.t("Redemption rate (%)")],
                  _daily(r, rate), kind="line", drawn=[3])
 
 
 def liability(r: Report) -> Chart:
     """Points outstanding at the end of each day, and their value in the currency."""
     value = r.point_value
-    header = [r.t("day"), r.t("outstanding")]
+    header = [r.t("Day"), r.t("Outstanding points")]
     if value is not None:
-        header.append(r.t("value", currency=r.program.currency))
+        header.append(r.t("Value ({currency})", currency=r.program.currency))
 
     def row(day: date) -> list[Cell]:
         left = r.outstanding[day]
         return [left] if value is None else [left, q.liability(left, value)]
 
-    return Chart("liability", r.t("liability"), header, _daily(r, row), kind="line",
+    return Chart("liability", r.t("Outstanding points liability"), header, _daily(r, row),
+                 kind="line",
                  drawn=[1] if value is None else [2])
 
 
 def tiers(r: Report) -> Chart:
     """Members per tier today."""
-    rows: list[list[Cell]] = [[name if name is not None else r.t("no_tier"), n]
+    rows: list[list[Cell]] = [[name if name is not None else r.t("No tier"), n]
                               for name, n in q.tier_distribution(r.program.id)]
-    return Chart("tiers", r.t("tiers"), [r.t("tier"), r.t("members")], rows, kind="hbar")
+    return Chart("tiers", r.t("Members per tier (today)"),
+                 [pgettext(r.lang, "chart", "Tier"), r.t("Members")], rows, kind="hbar")
 
 
 def donations(r: Report) -> Chart:
     """Points donated per cause over the range."""
     rows: list[list[Cell]] = [[name, n] for name, n in q.donations(r.program.id, r.period)]
-    return Chart("donations", r.t("donations"), [r.t("cause"), r.t("points_n")], rows,
+    return Chart("donations", r.t("Points donated per cause"),
+                 [r.t("Cause"), pgettext(r.lang, "chart", "Points")], rows,
                  kind="hbar")
 
 

@@ -8,15 +8,25 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, request
 
 from app.analytics.access import require_analytics_access
-from app.analytics.charts import CHARTS, Chart, Report, svg, to_csv
+from app.analytics.charts import CHARTS, Chart, Report, chart_text, svg, to_csv
 from app.analytics.period import FIRST_DAY, LAST_DAY, MAX_DAYS, Period, local_day
-from app.analytics.texts import page_language, text
 from app.errors import NotFound, ValidationError
+from app.i18n import ngettext
 from app.models import Program
 from app.models.base import utcnow
+from app.wallet.i18n import DEFAULT_LANGUAGE, best_language, normalize_language
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 DEFAULT_DAYS = 30
+
+
+def page_language(asked: str | None, accept_language: str | None, fallback: str) -> str:
+    """`asked` (?lang=) when it names a known language, else the browser's, else `fallback`."""
+    chosen = normalize_language(asked) if asked else None
+    if chosen:
+        return chosen
+    default = normalize_language(fallback) or DEFAULT_LANGUAGE
+    return best_language(accept_language, default) if accept_language else default
 
 
 def _report(program_id: int) -> tuple[Report, dict[str, str]]:
@@ -41,18 +51,20 @@ def parse_period(program: Program, first: str | None, last: str | None,
             try:
                 days[name] = date.fromisoformat(value)
             except ValueError:
-                errors[name] = text("bad_date", lang)
+                errors[name] = chart_text(lang, "Use a date such as 2026-01-31.")
                 continue
             if not FIRST_DAY <= days[name] <= LAST_DAY:
-                errors[name] = text("out_of_range", lang, first=FIRST_DAY.isoformat(),
-                                    last=LAST_DAY.isoformat())
+                errors[name] = chart_text(lang, "Choose days between {first} and {last}.",
+                                          first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
     fallback = Period(program.zone, today - timedelta(days=DEFAULT_DAYS - 1), today)
     if errors:
         return fallback, errors
     end = days.get("to", today)
     start = days["from"] if "from" in days else end - timedelta(days=DEFAULT_DAYS - 1)
     if not (start <= end and (end - start).days < MAX_DAYS):
-        errors["to"] = text("bad_range", lang, days=MAX_DAYS)
+        errors["to"] = ngettext(lang, "The range must run forward and span at most {days} day.",
+                                  "The range must run forward and span at most {days} days.",
+                                  MAX_DAYS, days=MAX_DAYS)
         return fallback, errors
     return Period(program.zone, start, end), errors
 
@@ -71,7 +83,7 @@ def _chart(program_id: int, slug: str) -> tuple[Report, Chart]:
 def chart_svg(program_id: int, slug: str) -> Response:
     """One chart as an SVG image."""
     report, chart = _chart(program_id, slug)
-    body = svg(chart, report.t("no_data"))
+    body = svg(chart, report.t("No data in this range"))
     return Response(body, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -39,7 +39,8 @@ def _before() -> None:
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
     """What every dashboard template uses: t(), the CSRF token, the user and languages."""
-    return {"t": i18n.translate, "label": i18n.label, "reason": i18n.reason,
+    return {"t": i18n.translate, "tn": i18n.translate_plural, "label": i18n.label,
+            "reason": i18n.reason,
             "csrf_token": security.csrf_token,
             "languages": i18n.LANGUAGES, "html_lang": i18n.HTML_LANG}
 

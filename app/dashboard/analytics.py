@@ -30,7 +30,7 @@ def analytics(program_id: int) -> BaseResponse:
     period, errors = parse_period(program, request.args.get("from"), request.args.get("to"),
                                   g.lang)
     report = Report(program, period, g.lang)
-    no_data = report.t("no_data")
+    no_data = report.t("No data in this range")
     charts = [(chart, svg(chart, no_data)) for chart in (b(report) for b in CHARTS.values())]
     query = f"from={period.first.isoformat()}&to={period.last.isoformat()}&lang={g.lang}"
     return page("analytics.html", 400 if errors else 200, report=report, errors=errors,

@@ -1,9 +1,10 @@
-"""The dashboard's languages: a small message catalog and the user's choice.
+"""The dashboard's languages: the user's choice and the messages' lookup.
 
-Messages are written in English in the templates and code (`t("Log in")`); CATALOG maps
-each to its Thai, Traditional Chinese, Vietnamese and Malay text. A message missing from
-the catalog shows in English (tests/test_dashboard.py checks every template message is
-translated). The choice is kept in the session and, for a logged-in user, on the account.
+Messages are written in English in the templates and code (`t("Log in")`); the gettext
+catalogs (app/translations) hold their Thai, Traditional Chinese, Vietnamese and Malay
+text. A message missing from the catalogs shows in English (tests/test_translations.py
+checks every marked message is translated). The choice is kept in the session and, for a
+logged-in user, on the account.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 
 from flask import g, request, session
 
-from app.dashboard.catalog import CATALOG
+from app import i18n as catalogs
 
 LANGUAGES = {"en": "English", "th": "ไทย", "zh-Hant": "繁體中文", "vi": "Tiếng Việt",
              "ms": "Bahasa Melayu"}
@@ -33,9 +34,13 @@ def current_language() -> str:
 
 def translate(message: str, lang: str | None = None, **values: object) -> str:
     """The message in the request's (or the given) language, with {values} filled in."""
-    lang = lang or g.get("lang") or "en"
-    found = CATALOG.get(message, {}).get(lang, message) if lang != "en" else message
-    return found.format(**values) if values else found
+    return catalogs.gettext(lang or g.get("lang") or "en", message, **values)
+
+
+def translate_plural(singular: str, plural: str, count: int, lang: str | None = None,
+                     /, **values: object) -> str:
+    """The form of a counted message that fits `count`, in the request's (or given) language."""
+    return catalogs.ngettext(lang or g.get("lang") or "en", singular, plural, count, **values)
 
 
 WORDING = {

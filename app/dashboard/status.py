@@ -8,23 +8,30 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from app.i18n import ngettext_noop
 from app.links import google_enabled
 from app.wallet.apple.certs import WWDR_URL, expiring, is_development
 
 # The panel's sentences, in English; the catalog translates them. {names} are filled in.
 DEV_CERTIFICATE = ("No iPhone will accept the cards until a Pass Type ID certificate from "
                    "Apple is configured ({setting}).")
-PASS_TYPE_EXPIRING = ("The Pass Type ID certificate for {pass_type_id} expires on {date} (in "
-                      "{days} days): renew it in the Apple Developer portal before then, or "
-                      "cards can no longer be signed or updated.")
-WWDR_EXPIRING = ("The Apple WWDR intermediate certificate expires on {date} (in {days} days): "
-                 "download its successor from {url} before then, or cards can no longer be "
-                 "signed or updated.")
+PASS_TYPE_EXPIRING = ngettext_noop(
+    "The Pass Type ID certificate for {pass_type_id} expires on {date} (in {days} day): "
+    "renew it in the Apple Developer portal before then, or cards can no longer be signed "
+    "or updated.",
+    "The Pass Type ID certificate for {pass_type_id} expires on {date} (in {days} days): "
+    "renew it in the Apple Developer portal before then, or cards can no longer be signed "
+    "or updated.")
+WWDR_EXPIRING = ngettext_noop(
+    "The Apple WWDR intermediate certificate expires on {date} (in {days} day): download its "
+    "successor from {url} before then, or cards can no longer be signed or updated.",
+    "The Apple WWDR intermediate certificate expires on {date} (in {days} days): download its "
+    "successor from {url} before then, or cards can no longer be signed or updated.")
 GOOGLE_OFF = ("Android members cannot save the card to Google Wallet until {account_setting} "
               "and {issuer_setting} are set.")
 MAIL_FOLDER = ("Messages are written as files in the data folder; set {setting} to send "
                "them.")
-DETAILS = (DEV_CERTIFICATE, PASS_TYPE_EXPIRING, WWDR_EXPIRING, GOOGLE_OFF, MAIL_FOLDER)
+DETAILS = (DEV_CERTIFICATE, PASS_TYPE_EXPIRING[0], WWDR_EXPIRING[0], GOOGLE_OFF, MAIL_FOLDER)
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,9 @@ class Problem:
     detail: str
     level: str  # "error" (cards do not work) or "warning"
     values: Mapping[str, str] = field(default_factory=dict)
+    plural: str = ""
+    """The detail's plural form when it counts something (`count`)."""
+    count: int = 0
 
 
 def problems(now: dt.datetime | None = None) -> list[Problem]:
@@ -66,7 +76,9 @@ def _apple(now: dt.datetime | None) -> Problem | None:
         return None
     values = {"date": f"{soon.end:%Y-%m-%d}", "days": str(soon.days_left)}
     if soon.which == "wwdr":
-        return Problem("apple_expiring", "Apple certificate expires soon", WWDR_EXPIRING,
-                       "error", {**values, "url": WWDR_URL})
-    return Problem("apple_expiring", "Apple certificate expires soon", PASS_TYPE_EXPIRING,
-                   "error", {**values, "pass_type_id": soon.pass_type_id})
+        detail, more = WWDR_EXPIRING[0], {"url": WWDR_URL}
+    else:
+        detail, more = PASS_TYPE_EXPIRING[0], {"pass_type_id": soon.pass_type_id}
+    plural = (WWDR_EXPIRING if soon.which == "wwdr" else PASS_TYPE_EXPIRING)[1]
+    return Problem("apple_expiring", "Apple certificate expires soon", detail, "error",
+                   {**values, **more}, plural, soon.days_left)

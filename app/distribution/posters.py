@@ -29,6 +29,8 @@ from functools import lru_cache
 import qrcode
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
+from app.i18n import gettext, gettext_noop
+
 log = logging.getLogger(__name__)
 
 DPI = 300
@@ -43,38 +45,14 @@ ELLIPSIS = "…"
 BREAK = "\u200b"
 QUIET_ZONE = 4  # modules of white around the QR code, as the QR standard asks
 
-# What the poster says, in each card language. zh-Hant is written for Taiwan and
-# Hong Kong readers alike; Malay is Bahasa Malaysia. Thai writes no spaces between
-# words: a zero-width space (BREAK) marks where a line may break.
-TEXTS: dict[str, dict[str, str]] = {
-    "cta": {
-        "en": "Scan to get your loyalty card",
-        "th": "สแกนเพื่อรับ\u200bบัตรสะสมแต้ม",
-        "zh-Hant": "掃描領取會員卡",
-        "vi": "Quét mã để nhận thẻ thành viên",
-        "ms": "Imbas untuk dapatkan kad kesetiaan anda",
-    },
-    "how": {
-        "en": "Point your phone's camera at the code",
-        "th": "เปิดกล้องมือถือ\u200bแล้วส่องที่โค้ดนี้",
-        "zh-Hant": "打開手機相機，對準 QR Code",
-        "vi": "Mở camera điện thoại và hướng vào mã QR",
-        "ms": "Halakan kamera telefon anda ke kod ini",
-    },
-    "wallets": {
-        "en": "Works with Apple Wallet and Google Wallet",
-        "th": "ใช้ได้กับ Apple Wallet และ Google Wallet",
-        "zh-Hant": "支援 Apple Wallet 與 Google Wallet",
-        "vi": "Dùng được với Apple Wallet và Google Wallet",
-        "ms": "Berfungsi dengan Apple Wallet dan Google Wallet",
-    },
-    "wallets_apple": {
-        "en": "Works with Apple Wallet, or right in your browser",
-        "th": "ใช้ได้กับ Apple Wallet หรือในเบราว์เซอร์",
-        "zh-Hant": "支援 Apple Wallet，或直接在瀏覽器使用",
-        "vi": "Dùng được với Apple Wallet hoặc ngay trên trình duyệt",
-        "ms": "Berfungsi dengan Apple Wallet, atau terus dalam pelayar",
-    },
+# What the poster says, written in English and translated in the gettext catalogs. Thai
+# writes no spaces between words: in the Thai texts a zero-width space (BREAK) marks where
+# a line may break.
+TEXTS = {
+    "cta": gettext_noop("Scan to get your loyalty card"),
+    "how": gettext_noop("Point your phone's camera at the code"),
+    "wallets": gettext_noop("Works with Apple Wallet and Google Wallet"),
+    "wallets_apple": gettext_noop("Works with Apple Wallet, or right in your browser"),
 }
 
 WHITE = (255, 255, 255)
@@ -381,7 +359,7 @@ class _Palette:
 
 def _text(spec: PosterSpec, key: str) -> str:
     """A poster text in the spec's language (English when the language is unknown)."""
-    return TEXTS[key].get(spec.language, TEXTS[key]["en"])
+    return gettext(spec.language, TEXTS[key])
 
 
 def compose(spec: PosterSpec, size: str) -> Image.Image:

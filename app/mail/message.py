@@ -37,7 +37,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import escape
 
-from app.mail.texts import text
+from app.i18n import gettext, gettext_noop
+from app.wallet.i18n import DEFAULT_LANGUAGE, normalize_language
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 _HTML = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
@@ -81,6 +82,43 @@ class Mail:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+KINDS: dict[str, tuple[str, str, str]] = {
+    "welcome": (
+        gettext_noop("Your {program} card is ready"),
+        gettext_noop("Welcome to {program}"),
+        gettext_noop("Your loyalty card is ready. Open it on your phone and add it to your wallet: "
+                     "it shows your points and updates by itself."),
+    ),
+    "reward_available": (
+        gettext_noop("A reward is waiting for you: {reward}"),
+        gettext_noop("You can now redeem {reward}"),
+        gettext_noop("You have {points} points, enough for {reward}. "
+                     "Show your card at checkout to redeem it."),
+    ),
+    "tier_near": (
+        gettext_noop("You are close to {tier}"),
+        gettext_noop("Only {needed} more to {tier}"),
+        gettext_noop("Collect {needed} more and you reach {tier}."),
+    ),
+    "points_expiring": (
+        gettext_noop("{points} points expire on {date}"),
+        gettext_noop("{points} points expire on {date}"),
+        gettext_noop("Use them by {date}: after that day they are gone. "
+                     "Show your card at checkout to spend them."),
+    ),
+}
+"""Each kind of mail's subject, heading and body, as written in English."""
+
+
+def mail_language(*candidates: str | None) -> str:
+    """The first candidate that is a card language (member's, then program's), else English."""
+    for tag in candidates:
+        lang = normalize_language(tag) if tag else None
+        if lang is not None:
+            return lang
+    return DEFAULT_LANGUAGE
+
+
 @dataclass(frozen=True)
 class Template:
     """What every member's copy of one mail shares: encoded headers and marked bodies."""
@@ -105,16 +143,18 @@ def texts_of(mail: Mail) -> dict[str, str]:
     """The mail's subject, heading, greeting, body and footer texts, in its language."""
     lang, kind = mail.language, mail.kind
     values = {"program": mail.brand.program, **mail.params}
-    greeting = (text("hello", lang, name=mail.to_name) if mail.to_name
-                else text("hello_anonymous", lang))
+    greeting = (gettext(lang, "Hello {name},", name=mail.to_name) if mail.to_name
+                else gettext(lang, "Hello,"))
+    subject, heading, body = KINDS[kind]
     return {
-        "subject": _one_line(text(f"{kind}.subject", lang, **values)),
-        "heading": text(f"{kind}.heading", lang, **values),
+        "subject": _one_line(gettext(lang, subject, **values)),
+        "heading": gettext(lang, heading, **values),
         "greeting": greeting,
-        "body": text(f"{kind}.body", lang, **values),
-        "button": text("open_card", lang),
-        "footer": text("footer", lang, **values),
-        "unsubscribe": text("unsubscribe", lang),
+        "body": gettext(lang, body, **values),
+        "button": gettext(lang, "Open your card"),
+        "footer": gettext(lang, "You get this mail because you are a member of {program}.",
+                          **values),
+        "unsubscribe": gettext(lang, "Unsubscribe"),
     }
 
 

@@ -34,11 +34,11 @@ from sqlalchemy import Row, select, update
 from app import jobs, leases
 from app.config import Settings
 from app.extensions import db
+from app.i18n import ngettext
 from app.links import card_page_link, image_link, unsubscribe_link
 from app.mail.channel import SWEEP, expiring_candidates, queue_expiring
-from app.mail.message import Brand, Mail, render
+from app.mail.message import Brand, Mail, mail_language, render
 from app.mail.suppressions import suppress, suppressed_among, unsubscribe_token
-from app.mail.texts import mail_language, text
 from app.mail.transport import Outcome, Outgoing, SmtpConfig, Transport, open_transport
 from app.metrics import MAILS
 from app.models import MailDelivery, Member, Merchant, Program, RateLimit
@@ -182,6 +182,11 @@ def compose(row: Row[Any], settings: Settings) -> Mail:
                 params=values(row.kind, row.params, lang, row.currency))
 
 
+def points_amount(lang: str, n: int) -> str:
+    """A number of points in words ("1 point", "1,200 points")."""
+    return ngettext(lang, "{n} point", "{n} points", n, n=f"{n:,}")
+
+
 def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[str, Any]:
     """The stored facts of a mail, written out for its text (amounts, points)."""
     out = dict(params)
@@ -190,7 +195,7 @@ def values(kind: str, params: dict[str, Any], lang: str, currency: str) -> dict[
     if kind == "tier_near":
         needed = out.get("needed", "0")
         out["needed"] = (f"{currency} {needed}" if out.get("basis") == "spend"
-                         else text("points_amount", lang, n=f"{int(float(needed)):,}"))
+                         else points_amount(lang, int(float(needed))))
     return out
 
 

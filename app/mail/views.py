@@ -11,8 +11,9 @@ from flask import Blueprint, render_template
 
 from app.errors import NotFound
 from app.extensions import db
+from app.i18n import gettext
 from app.mail import suppressions
-from app.mail.texts import mail_language, text
+from app.mail.message import mail_language
 from app.models import Member, Program
 
 bp = Blueprint("mail", __name__, url_prefix="/mail")
@@ -32,10 +33,12 @@ def _page(member: Member, program: Program, done: bool) -> str:
     lang = mail_language(member.language, program.language)
     values = {"program": program.name, "email": member.email}
     return render_template("mail/unsubscribe.html", lang=lang, done=done,
-                           title=text("unsubscribe.done_title" if done else "unsubscribe", lang),
-                           message=text("unsubscribe.done" if done else "unsubscribe.question",
-                                        lang, **values),
-                           button=text("unsubscribe", lang))
+                           title=gettext(lang, "You are unsubscribed") if done
+                           else gettext(lang, "Unsubscribe"),
+                           message=gettext(lang, "You will get no more mails from {program} at "
+                                           "{email}.", **values) if done
+                           else gettext(lang, "Stop mails from {program} to {email}?", **values),
+                           button=gettext(lang, "Unsubscribe"))
 
 
 @bp.get("/unsubscribe/<token>")

@@ -6,7 +6,7 @@ translation; Wallet swaps them in on a phone set to that language and shows the
 pass.json text everywhere else.
 
 Merchant overrides use the shape of design.json's "translations":
-`{language: {source text: translation}}`; they win over BUILTIN. Language keys may
+`{language: {source text: translation}}`; they win over the built-in texts. Language keys may
 be any tag normalize_language understands ("zh-TW", "th-TH", ...).
 
 Texts containing `%@` are change messages: Wallet substitutes the new value there,
@@ -19,228 +19,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from app import i18n as catalogs
+
 LANGUAGES: tuple[str, ...] = ("en", "th", "zh-Hant", "vi", "ms")
 DEFAULT_LANGUAGE = "en"
 
 Overrides = Mapping[str, Mapping[str, str]]
 
-# English source text -> {language: translation}. English itself is the key.
-# zh-Hant is written for Taiwan and Hong Kong readers alike; Malay is Bahasa Malaysia.
-BUILTIN: dict[str, dict[str, str]] = {
-    # Card labels
-    "Points": {
-        "th": "คะแนน",
-        "zh-Hant": "點數",
-        "vi": "Điểm",
-        "ms": "Mata",
-    },
-    "Member": {
-        "th": "สมาชิก",
-        "zh-Hant": "會員",
-        "vi": "Thành viên",
-        "ms": "Ahli",
-    },
-    "Name": {
-        "th": "ชื่อ",
-        "zh-Hant": "姓名",
-        "vi": "Họ tên",
-        "ms": "Nama",
-    },
-    "Tier": {
-        "th": "ระดับสมาชิก",
-        "zh-Hant": "會員等級",
-        "vi": "Hạng thành viên",
-        "ms": "Tahap keahlian",
-    },
-    "Member since": {
-        "th": "เป็นสมาชิกตั้งแต่",
-        "zh-Hant": "入會日期",
-        "vi": "Thành viên từ",
-        "ms": "Ahli sejak",
-    },
-    "Rewards": {
-        "th": "ของรางวัล",
-        "zh-Hant": "獎勵",
-        "vi": "Phần thưởng",
-        "ms": "Ganjaran",
-    },
-    "Next reward": {
-        "th": "รางวัลถัดไป",
-        "zh-Hant": "下一個獎勵",
-        "vi": "Phần thưởng tiếp theo",
-        "ms": "Ganjaran seterusnya",
-    },
-    "Stamps": {
-        "th": "แสตมป์",
-        "zh-Hant": "印花",
-        "vi": "Tem",
-        "ms": "Setem",
-    },
-    "Washes": {
-        "th": "จำนวนครั้งที่ซัก",
-        "zh-Hant": "洗衣次數",
-        "vi": "Lượt giặt",
-        "ms": "Cucian",
-    },
-    "Visits": {
-        "th": "จำนวนครั้งที่มา",
-        "zh-Hant": "來店次數",
-        "vi": "Lượt ghé",
-        "ms": "Lawatan",
-    },
-    "Balance": {
-        "th": "ยอดคงเหลือ",
-        "zh-Hant": "餘額",
-        "vi": "Số dư",
-        "ms": "Baki",
-    },
-    "Terms and conditions": {
-        "th": "ข้อกำหนดและเงื่อนไข",
-        "zh-Hant": "條款及細則",
-        "vi": "Điều khoản và điều kiện",
-        "ms": "Terma dan syarat",
-    },
-    "About": {
-        "th": "เกี่ยวกับ",
-        "zh-Hant": "關於",
-        "vi": "Giới thiệu",
-        "ms": "Perihal",
-    },
-    "Points expiring": {
-        "th": "คะแนนที่ใกล้หมดอายุ",
-        "zh-Hant": "即將到期點數",
-        "vi": "Điểm sắp hết hạn",
-        "ms": "Mata akan luput",
-    },
-    "Perks": {
-        "th": "สิทธิประโยชน์",
-        "zh-Hant": "會員禮遇",
-        "vi": "Ưu đãi",
-        "ms": "Keistimewaan",
-    },
-    "Referral code": {
-        "th": "รหัสแนะนำเพื่อน",
-        "zh-Hant": "推薦碼",
-        "vi": "Mã giới thiệu",
-        "ms": "Kod rujukan",
-    },
-    "Expires": {
-        "th": "หมดอายุ",
-        "zh-Hant": "到期日",
-        "vi": "Hết hạn",
-        "ms": "Tamat tempoh",
-    },
-    "Visit us": {
-        "th": "แวะมาหาเรา",
-        "zh-Hant": "歡迎蒞臨",
-        "vi": "Ghé thăm chúng tôi",
-        "ms": "Kunjungi kami",
-    },
-    "Member ID": {
-        "th": "รหัสสมาชิก",
-        "zh-Hant": "會員編號",
-        "vi": "Mã thành viên",
-        "ms": "ID ahli",
-    },
-    "Address": {
-        "th": "ที่อยู่",
-        "zh-Hant": "地址",
-        "vi": "Địa chỉ",
-        "ms": "Alamat",
-    },
-    "Phone": {
-        "th": "โทรศัพท์",
-        "zh-Hant": "電話",
-        "vi": "Điện thoại",
-        "ms": "Telefon",
-    },
-    "Website": {
-        "th": "เว็บไซต์",
-        "zh-Hant": "網站",
-        "vi": "Trang web",
-        "ms": "Laman web",
-    },
-    "Opening hours": {
-        "th": "เวลาเปิดทำการ",
-        "zh-Hant": "營業時間",
-        "vi": "Giờ mở cửa",
-        "ms": "Waktu operasi",
-    },
-    # Change messages (shown on the lock screen when a field changes)
-    "You now have %@ points": {
-        "th": "ตอนนี้คุณมี %@ คะแนน",
-        "zh-Hant": "您目前有 %@ 點",
-        "vi": "Bạn hiện có %@ điểm",
-        "ms": "Anda kini mempunyai %@ mata",
-    },
-    "Your tier is now %@": {
-        "th": "ระดับสมาชิกของคุณตอนนี้คือ %@",
-        "zh-Hant": "您的會員等級已更新為 %@",
-        "vi": "Hạng thành viên của bạn hiện là %@",
-        "ms": "Tahap anda kini %@",
-    },
-    "New reward available: %@": {
-        "th": "มีรางวัลใหม่ให้แลก: %@",
-        "zh-Hant": "有新獎勵可兌換：%@",
-        "vi": "Bạn có phần thưởng mới: %@",
-        "ms": "Ganjaran baharu tersedia: %@",
-    },
-    "You now have %@ stamps": {
-        "th": "ตอนนี้คุณมีแสตมป์ %@ ดวง",
-        "zh-Hant": "您目前已集 %@ 個印花",
-        "vi": "Bạn hiện có %@ tem",
-        "ms": "Anda kini mempunyai %@ setem",
-    },
-    "You now have %@ washes": {
-        "th": "ตอนนี้คุณสะสมการซักได้ %@ ครั้ง",
-        "zh-Hant": "您目前已累積 %@ 次洗衣",
-        "vi": "Bạn hiện có %@ lượt giặt",
-        "ms": "Anda kini mempunyai %@ cucian",
-    },
-    "Your balance is now %@": {
-        "th": "ยอดคงเหลือของคุณตอนนี้คือ %@",
-        "zh-Hant": "您目前的餘額為 %@",
-        "vi": "Số dư hiện tại của bạn là %@",
-        "ms": "Baki anda kini %@",
-    },
-    # Enrollment pages and emails
-    "Add to Apple Wallet": {
-        "th": "เพิ่มไปยัง Apple Wallet",
-        "zh-Hant": "加入 Apple 錢包",
-        "vi": "Thêm vào Apple Wallet",
-        "ms": "Tambah ke Apple Wallet",
-    },
-    "Add to Google Wallet": {
-        "th": "เพิ่มลงใน Google Wallet",
-        "zh-Hant": "新增至 Google 錢包",
-        "vi": "Thêm vào Google Wallet",
-        "ms": "Tambah ke Google Wallet",
-    },
-    "Your loyalty card": {
-        "th": "บัตรสมาชิกของคุณ",
-        "zh-Hant": "您的會員卡",
-        "vi": "Thẻ thành viên của bạn",
-        "ms": "Kad kesetiaan anda",
-    },
-    "Show this card at checkout": {
-        "th": "แสดงบัตรนี้เมื่อชำระเงิน",
-        "zh-Hant": "結帳時請出示此卡",
-        "vi": "Xuất trình thẻ này khi thanh toán",
-        "ms": "Tunjukkan kad ini semasa membayar",
-    },
-    "Join": {
-        "th": "สมัครสมาชิก",
-        "zh-Hant": "立即加入",
-        "vi": "Đăng ký",
-        "ms": "Sertai",
-    },
-    "Email": {
-        "th": "อีเมล",
-        "zh-Hant": "電子郵件",
-        "vi": "Email",
-        "ms": "E-mel",
-    },
-}
+# The built-in card texts are the gettext catalogs' entries under the context "card"
+# (app/translations). zh-Hant is written for Taiwan and Hong Kong readers alike; Malay is
+# Bahasa Malaysia.
+CARD_CONTEXT = "card"
+
+
+def builtin() -> dict[str, dict[str, str]]:
+    """Every built-in card text (English) with its translation in each other language."""
+    prefix = CARD_CONTEXT + "\x04"
+    english = getattr(catalogs.translations(DEFAULT_LANGUAGE), "_catalog", {})
+    texts = [key[len(prefix):] for key in english if isinstance(key, str)
+             and key.startswith(prefix)]
+    return {text: {lang: found for lang in LANGUAGES if lang != DEFAULT_LANGUAGE
+                   if (found := catalogs.translated(lang, text, CARD_CONTEXT)) is not None}
+            for text in texts}
 
 _TAG_SPLIT = re.compile(r"[-_]")
 _TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
@@ -332,7 +132,7 @@ def _directives(text: str) -> list[str]:
 
 
 def translate(text: str, lang: str, overrides: Overrides | None = None) -> str:
-    """Translate a source text into `lang`: merchant override, then BUILTIN, else unchanged."""
+    """Translate a source text into `lang`: merchant override, then built-in, else unchanged."""
     found = _lookup(text, normalize_language(lang) or "", validate_overrides(overrides))
     return text if found is None else found
 
@@ -341,10 +141,9 @@ def _lookup(text: str, lang: str, overrides: dict[str, dict[str, str]]) -> str |
     """The translation of `text` in `lang`, or None when nobody translated it."""
     if text in overrides.get(lang, {}):
         return overrides[lang][text]
-    builtin = BUILTIN.get(text)
-    if builtin is None:
+    if catalogs.translated(DEFAULT_LANGUAGE, text, CARD_CONTEXT) is None:
         return None
-    return text if lang == "en" else builtin.get(lang)
+    return text if lang == "en" else catalogs.translated(lang, text, CARD_CONTEXT)
 
 
 def pass_strings_files(

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 from flask import Response, request
 
 from app import links
+from app.i18n import gettext
 from app.members.operations import member_by_download_token
 from app.models import Member
 from app.wallet import i18n
@@ -23,8 +24,15 @@ from app.wallet.content import CardContent, Line, card_content
 from app.wallet.snapshot import load_snapshot
 from app.web import bp
 from app.web.barcodes import draw_barcode, qr_code
-from app.web.pages import HOME_ICON_SIZES, PAGE_HEADERS, brand_of, logo_url, message, page
-from app.web.texts import page_language, say
+from app.web.pages import (
+    HOME_ICON_SIZES,
+    PAGE_HEADERS,
+    brand_of,
+    logo_url,
+    message,
+    page,
+    page_language,
+)
 
 IOS = re.compile(r"iPhone|iPad|iPod", re.I)
 ANDROID = re.compile(r"Android", re.I)
@@ -52,8 +60,10 @@ def device() -> str:
 
 def wallet_buttons(member: Member, kind: str, lang: str) -> list[WalletButton]:
     """Apple on iOS, Google on Android (where configured), both elsewhere."""
-    apple = WalletButton("apple", links.apple_pass_link(member), say("add_apple", lang))
-    google = (WalletButton("google", links.google_save_link(member), say("save_google", lang))
+    apple = WalletButton("apple", links.apple_pass_link(member),
+                         gettext(lang, "Add to Apple Wallet"))
+    google = (WalletButton("google", links.google_save_link(member),
+                           gettext(lang, "Save to Google Wallet"))
               if links.google_enabled() else None)
     if kind == "ios":
         return [apple]
@@ -67,7 +77,7 @@ def share_links(member: Member, program_name: str, lang: str) -> dict[str, str] 
     if not member.referral_code:
         return None
     url = links.signup_link(member.program_id) + "?" + urlencode({"ref": member.referral_code})
-    text = say("share_text", lang, program=program_name)
+    text = gettext(lang, "Get a {program} card too:", program=program_name)
     message_text = f"{text} {url}"
     return {"url": url, "text": text,
             "line": "https://line.me/R/msg/text/?" + quote(message_text, safe=""),
@@ -89,7 +99,8 @@ def card_page(token: str) -> Response:
     member = member_by_download_token(token)
     if member is None:
         lang = page_language(request.args.get("lang"))
-        return message(lang, 404, say("not_found_title", lang), say("card_not_found", lang))
+        return message(lang, 404, gettext(lang, "Not found"), gettext(
+            lang, "This card link is not valid. Check the link in your e-mail."))
     program = member.program
     lang = page_language(request.args.get("lang"), member.language, fallback=program.language)
     content = card_content(load_snapshot(member))
@@ -116,7 +127,8 @@ def card_manifest(token: str) -> Response:
     """The web app manifest that installs the card page on the home screen."""
     member = member_by_download_token(token)
     if member is None:
-        return message("en", 404, say("not_found_title", "en"), say("card_not_found", "en"))
+        return message("en", 404, gettext("en", "Not found"), gettext(
+            "en", "This card link is not valid. Check the link in your e-mail."))
     program = member.program
     body = {
         "name": program.name, "short_name": (program.logo_text or program.name)[:30],

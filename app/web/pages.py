@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from flask import Response, render_template
+from flask import Response, render_template, request
 from PIL import Image
 
+from app.i18n import gettext
 from app.links import image_link
 from app.models import Program
+from app.wallet import i18n
 from app.wallet.google.savelink import program_image
-from app.web.texts import TEXTS, say
 
 PAGE_HEADERS = {
     "Cache-Control": "private, no-store",
@@ -51,15 +52,28 @@ def logo_url(program: Program) -> str:
 
 
 class Texts:
-    """The page texts of one language, as attributes for templates (`t.submit`)."""
+    """The page texts of one language, for templates (`t("Send")`)."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
 
-    def __getattr__(self, key: str) -> str:
-        if key not in TEXTS:
-            raise AttributeError(key)
-        return say(key, self.lang)
+    def __call__(self, message: str, **values: Any) -> str:
+        return gettext(self.lang, message, **values)
+
+
+def page_language(*preferred: str | None, fallback: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """The first of: the explicit choices given (e.g. ?lang=, the member's language),
+    the browser's Accept-Language, the fallback (the program's language)."""
+    for choice in preferred:
+        lang = i18n.normalize_language(choice) if choice else None
+        if lang is not None:
+            return lang
+    header = request.headers.get("Accept-Language")
+    if header:
+        best = i18n.best_language(header, default="")
+        if best:
+            return best
+    return i18n.normalize_language(fallback) or i18n.DEFAULT_LANGUAGE
 
 
 def page(template: str, code: int = 200, **context: Any) -> Response:
@@ -78,7 +92,7 @@ def message(lang: str, status: int, title: str, *paragraphs: str, program: Progr
     return page("pages/message.html", status, status=status, lang=lang, brand=brand, title=title,
                 paragraphs=paragraphs, program=program,
                 logo=logo_url(program) if program else None, back=back,
-                back_text=say("back", lang))
+                back_text=gettext(lang, "Back"))
 
 
 @lru_cache(maxsize=64)

@@ -20,20 +20,25 @@ from app import links
 from app.distribution import signup as ops
 from app.errors import ValidationError
 from app.extensions import db
+from app.i18n import LANGUAGE_NAMES, gettext, gettext_noop, pgettext
 from app.members.schemas import MemberCreate
 from app.models import Program
 from app.programs.schemas import signup_fields
 from app.validation import normalize_phone, parse
 from app.wallet import i18n
 from app.web import bp
-from app.web.pages import brand_of, logo_url, message, page
-from app.web.texts import LANGUAGE_NAMES, page_language, say
+from app.web.pages import brand_of, logo_url, message, page, page_language
 
 MAX_FORM_BYTES = 16 * 1024
 """A signup form is a few hundred bytes; anything past this is refused with a 413 page."""
 MAX_FIELD_CHARS = 400
-FIELD_ERRORS = {"email": "err_email", "name": "err_name", "phone": "err_phone",
-                "birthday": "err_birthday"}
+FIELD_ERRORS = {
+    "email": gettext_noop("Enter an e-mail address such as name@example.com."),
+    "name": gettext_noop("Enter your name (at most 200 characters)."),
+    "phone": gettext_noop("Enter a mobile number, such as {example}."),
+    "birthday": gettext_noop("Enter a past date."),
+}
+NOT_VALID = gettext_noop("This value is not valid.")
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,12 @@ def form_fields(program: Program, lang: str) -> list[Field]:
     chosen = signup_fields(program)
     example = phone_example(program)
     catalog = {
-        "name": Field("name", say("name", lang), False, "text", "name", maxlength=200),
-        "email": Field("email", say("email", lang), True, "email", "email", "email",
+        "name": Field("name", pgettext(lang, "page", "Name"), False, "text", "name", maxlength=200),
+        "email": Field("email", gettext(lang, "E-mail"), True, "email", "email", "email",
                        "name@example.com", 320),
-        "phone": Field("phone", say("phone", lang), False, "tel", "tel", "tel", example, 32),
-        "birthday": Field("birthday", say("birthday", lang), False, "date", "bday",
+        "phone": Field("phone", gettext(lang, "Mobile phone"), False, "tel", "tel", "tel",
+                       example, 32),
+        "birthday": Field("birthday", gettext(lang, "Birthday"), False, "date", "bday",
                           maxlength=10),
         "marketing_consent": Field("marketing_consent", "", False, "checkbox"),
     }
@@ -87,7 +93,8 @@ def phone_example(program: Program) -> str:
 
 def consent_sentence(program: Program, lang: str) -> str:
     """The exact marketing consent sentence the page shows (and records)."""
-    return say("marketing_consent", lang, organization=program.organization_name)
+    return gettext(lang, "Send me news and offers from {organization} by e-mail. "
+                   "I can unsubscribe at any time.", organization=program.organization_name)
 
 
 def _program(program_id: int) -> Program | None:
@@ -125,7 +132,8 @@ def join(program_id: int) -> Response:
     program = _program(program_id)
     if program is None:
         lang = page_language(request.args.get("lang"))
-        return message(lang, 404, say("not_found_title", lang), say("signup_closed", lang))
+        return message(lang, 404, gettext(lang, "Not found"),
+                       gettext(lang, "This signup page does not exist."))
     lang = page_language(request.args.get("lang"), fallback=program.language)
     return render_form(program, lang)
 
@@ -137,11 +145,14 @@ def join_post(program_id: int) -> Response:
     lang = page_language(request.args.get("lang"),
                          fallback=program.language if program else i18n.DEFAULT_LANGUAGE)
     if program is None:
-        return message(lang, 404, say("not_found_title", lang), say("signup_closed", lang))
+        return message(lang, 404, gettext(lang, "Not found"),
+                       gettext(lang, "This signup page does not exist."))
     try:
         form = _read_form()
     except RequestEntityTooLarge:
-        return message(lang, 413, say("form_problems", lang), say("too_large", lang),
+        return message(lang, 413, gettext(lang, "Please check the fields marked below."),
+                       gettext(lang, "What you sent is far too long. "
+                               "Please fill in the form again."),
                        program=program, back=f"/join/{program.id}" + _query(lang))
     lang = page_language(form.get("lang"), request.args.get("lang"), fallback=program.language)
     try:
@@ -167,7 +178,9 @@ def _sign_up(program: Program, form: dict[str, str], lang: str) -> Response:
         return _link_sent(program, lang, form.get("email", "")[:320])
     limit = current_app.config["SETTINGS"].SIGNUP_RATE_LIMIT
     if not ops.allow_attempt(program.id, request.remote_addr or "unknown", limit):
-        response = message(lang, 429, say("form_problems", lang), say("rate_limited", lang),
+        response = message(lang, 429, gettext(lang, "Please check the fields marked below."),
+                           gettext(lang, "Too many sign-ups from your network just now. "
+                                   "Please wait a few minutes and try again."),
                            program=program)
         response.headers["Retry-After"] = str(int(ops.RATE_WINDOW.total_seconds()))
         return response
@@ -204,11 +217,11 @@ def _values(program: Program, form: dict[str, str], lang: str
             continue
         raw = raw.strip()
         if len(raw) > MAX_FIELD_CHARS:
-            errors[field.name] = say(FIELD_ERRORS.get(field.name, "err_other"), lang,
+            errors[field.name] = gettext(lang, FIELD_ERRORS.get(field.name, NOT_VALID),
                                      example=phone_example(program))
         elif not raw:
             if field.required:
-                errors[field.name] = say("err_required", lang)
+                errors[field.name] = gettext(lang, "Please fill this in.")
         elif field.name == "phone":
             values["phone"] = _phone(raw, program)
         else:
@@ -232,14 +245,16 @@ def _field_errors(exc: ValidationError, program: Program, lang: str) -> dict[str
     out: dict[str, str] = {}
     for problem in (exc.details or {}).get("fields", []):
         name = str(problem.get("field", "")).split(".")[0].split("[")[0]
-        out.setdefault(name, say(FIELD_ERRORS.get(name, "err_other"), lang,
+        out.setdefault(name, gettext(lang, FIELD_ERRORS.get(name, NOT_VALID),
                                  example=phone_example(program)))
-    return out or {"email": say("err_other", lang)}
+    return out or {"email": gettext(lang, "This value is not valid.")}
 
 
 def _link_sent(program: Program, lang: str, email: str) -> Response:
     """The same answer whether the address had a card or not: a link is on its way."""
-    return message(lang, 200, say("link_sent_title", lang), say("link_sent", lang, email=email),
-                   say("link_sent_hint", lang), program=program)
+    return message(lang, 200, gettext(lang, "Check your inbox"),
+                   gettext(lang, "We've sent your card link to {email}.", email=email),
+                   gettext(lang, "Open the e-mail on your phone to add the card. "
+                                 "Nothing there? Look in the spam folder."), program=program)
 
 

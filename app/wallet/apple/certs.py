@@ -151,7 +151,8 @@ def expiry_warning(
         label = f"Pass Type ID certificate for {found.pass_type_id}"
         advice = "renew it in the Apple Developer portal"
     return (
-        f"{label} expires on {found.end:%Y-%m-%d} (in {found.days_left} days): {advice} before "
+        f"{label} expires on {found.end:%Y-%m-%d} (in {found.days_left} "
+        f"{'day' if found.days_left == 1 else 'days'}): {advice} before "
         "then, or passes can no longer be signed or pushed"
     )
 
