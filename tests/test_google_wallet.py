@@ -20,8 +20,12 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.jobs import PASS_UPDATES, run_sweep_now
-from app.models import GoogleObject
+from app.models import GoogleObject, Member, Program
+from app.updates.google_design import CLASS_ONLY, object_design_key
+from app.wallet.content import card_content
+from app.wallet.google import mapping
 from app.wallet.google.issuer import GoogleConfigError
+from app.wallet.snapshot import load_snapshot
 from tests.conftest import Api, app_config
 from tests.google_standin import GoogleStandIn, Server, service_account_info
 
@@ -285,3 +289,147 @@ def test_images_the_class_and_object_point_to_are_served(app: Flask, api: Api,
     assert hero.size == (1032, 336)
     assert api.client.get(f"/google/hero/{program['id']}/c0c0c0-nottheart.png"
                           ).status_code == 404
+
+
+# Design changes and Google objects: a change only the class shows costs no object call
+# and builds no object body; a change an object shows reaches every object exactly once.
+
+CLASS_ONLY_CHANGES: dict[str, Any] = {
+    "name": "Bean There Club", "organization_name": "Bean There Co.",
+    "description": "Cafe card", "logo_text": "BEAN", "background_color": "#112233",
+    "foreground_color": "#fefefe", "label_color": "#abcdef", "back_text": "Open 7-22.",
+    "terms": "Points have no cash value."}
+
+
+def ok(resp: Any, status: int = 201) -> Any:
+    """The JSON of an answer that must have this status."""
+    assert resp.status_code == status, resp.get_json()
+    return resp.get_json()
+
+
+def seed(api: Api, program: dict[str, Any], count: int = 4) -> list[dict[str, Any]]:
+    """Members with varied cards (a tiered one with perks and colour, an affordable and a
+    next reward, points expiring), every object at Google."""
+    pid = program["id"]
+    ok(api.patch(f"/programs/{pid}/rules", {"expiry_days": 30}), 200)
+    ok(api.post(f"/programs/{pid}/tiers", {"name": "Gold", "threshold": "100",
+                                           "perks": "Free refills",
+                                           "background_color": "#C0C0C0"}))
+    ok(api.post(f"/programs/{pid}/rewards", {"name": "Cake", "kind": "free_item",
+                                             "points_cost": 50}))
+    members = [ok(api.post(f"/programs/{pid}/members", {"email": f"m{i}@example.test",
+                                                        "name": f"M {i}"}))
+               for i in range(count)]
+    for i, member in enumerate(members):
+        ok(api.post(f"/members/{member['id']}/earn", {"points": 10 + 60 * i}))
+    return members
+
+
+def bodies(app: Flask) -> dict[int, dict[str, Any]]:
+    """Every member's object body as the Google channel builds it now."""
+    with app.app_context():
+        out = {}
+        for member in db.session.scalars(select(Member).order_by(Member.id)):
+            out[member.id] = mapping.loyalty_object(
+                member.program, card_content(load_snapshot(member)), issuer_id=ISSUER,
+                serial_number=member.serial_number, base_url="https://wallet.example.test")
+        return out
+
+
+def pending(app: Flask) -> int:
+    """Objects the Google channel would have to look at (pass newer than delivered)."""
+    with app.app_context():
+        return len(db.session.scalars(select(GoogleObject.id).join(
+            Member, Member.id == GoogleObject.member_id).where(
+            Member.pass_version > GoogleObject.delivered_version)).all())
+
+
+def key(app: Flask, pid: int) -> str:
+    """The program's object design key now."""
+    with app.app_context():
+        return object_design_key(db.session.get(Program, pid))
+
+
+def test_a_class_only_change_needs_no_object_call_and_no_body(
+        app: Flask, api: Api, program: dict[str, Any], google: GoogleStandIn) -> None:
+    seed(api, program)
+    sweep(app)
+    assert pending(app) == 0 and len(google.resources["loyaltyObject"]) == 4
+    before, calls = bodies(app), len(google.calls())
+    ok(api.patch(f"/programs/{program['id']}", CLASS_ONLY_CHANGES), 200)
+    ok(api.post(f"/programs/{program['id']}/locations",
+                {"name": "Main St", "latitude": 13.75, "longitude": 100.5}))
+    assert pending(app) == 0  # marked delivered in the change itself: no body to build
+    sweep(app)
+    new = google.calls()[calls:]
+    assert {(r.method, r.path.split("/")[3]) for r in new} == {("PATCH", "loyaltyClass")}
+    assert new[-1].body["programName"] == CLASS_ONLY_CHANGES["name"]
+    assert bodies(app) == before
+
+
+def test_an_object_level_change_reaches_every_object_once(
+        app: Flask, api: Api, program: dict[str, Any], google: GoogleStandIn) -> None:
+    members = seed(api, program)
+    sweep(app)
+    calls = len(google.calls("PATCH", "loyaltyObject"))
+    ok(api.patch(f"/programs/{program['id']}", {"points_label": "Beans"}), 200)
+    assert pending(app) == len(members)
+    sweep(app)
+    sweep(app)
+    new = google.calls("PATCH", "loyaltyObject")[calls:]
+    assert sorted(r.body["id"] for r in new) == sorted(
+        f"{ISSUER}.{m['serial_number']}" for m in members)
+    assert {r.body["loyaltyPoints"]["label"] for r in new} == {"Beans"}
+    assert pending(app) == 0
+
+
+def test_an_earn_around_a_class_only_change_still_reaches_its_object(
+        app: Flask, api: Api, program: dict[str, Any], google: GoogleStandIn) -> None:
+    members = seed(api, program)
+    sweep(app)
+    first, second = members[0], members[1]
+    ok(api.post(f"/members/{first['id']}/earn", {"points": 7}))  # not yet at Google
+    ok(api.patch(f"/programs/{program['id']}", {"background_color": "#445566"}), 200)
+    ok(api.post(f"/members/{second['id']}/earn", {"points": 9}))  # after the change
+    assert pending(app) == 2
+    calls = len(google.calls("PATCH", "loyaltyObject"))
+    sweep(app)
+    objects = google.calls("PATCH", "loyaltyObject")[calls:]
+    assert sorted(r.body["id"] for r in objects) == sorted(
+        f"{ISSUER}.{m['serial_number']}" for m in (first, second))
+    stored = google.resources["loyaltyObject"]
+    assert stored[f"{ISSUER}.{first['serial_number']}"]["loyaltyPoints"]["balance"] == {
+        "int": first["points"] + 10 + 7}
+    assert stored[f"{ISSUER}.{second['serial_number']}"]["loyaltyPoints"]["balance"] == {
+        "int": second["points"] + 70 + 9}
+    assert pending(app) == 0
+
+
+def test_each_class_only_column_leaves_every_object_body_and_the_key(
+        app: Flask, api: Api, program: dict[str, Any]) -> None:
+    """The list of class-only columns is right: changing one changes no object body."""
+    seed(api, program)
+    for column in sorted(CLASS_ONLY - {"design_version"}):
+        before, key_before = bodies(app), key(app, program["id"])
+        ok(api.patch(f"/programs/{program['id']}", {column: CLASS_ONLY_CHANGES[column]}), 200)
+        assert bodies(app) == before, column
+        assert key(app, program["id"]) == key_before, column
+
+
+def test_the_key_follows_what_objects_show(app: Flask, api: Api,
+                                           program: dict[str, Any]) -> None:
+    """Each input an object shows changes the key: design columns, rewards, tiers, rules."""
+    seed(api, program, count=1)
+    pid, keys = program["id"], [key(app, program["id"])]
+    for change in ({"points_label": "Beans"}, {"barcode_format": "pdf417"},
+                   {"language": "th"}, {"translations": {"th": {"Tier": "ระดับสมาชิก"}}}):
+        ok(api.patch(f"/programs/{pid}", change), 200)
+        keys.append(key(app, pid))
+    ok(api.post(f"/programs/{pid}/rewards", {"name": "Mug", "kind": "free_item",
+                                             "points_cost": 500}))
+    keys.append(key(app, pid))
+    ok(api.post(f"/programs/{pid}/tiers", {"name": "Platinum", "threshold": "900"}))
+    keys.append(key(app, pid))
+    ok(api.patch(f"/programs/{pid}/rules", {"expiry_days": 60}), 200)
+    keys.append(key(app, pid))
+    assert len(set(keys)) == len(keys)

@@ -50,6 +50,9 @@ class GoogleObject(db.Model):  # type: ignore[name-defined,misc]
     inserted: Mapped[bool] = mapped_column(Boolean, default=False)
     delivered_version: Mapped[int] = mapped_column(Integer, default=0)
     body_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    design_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The program's object design key (``object_design_key``) the last delivered body
+    was built with: a design change that keeps that key leaves the body as it was."""
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -14,6 +14,7 @@ from app.models import Member, Merchant, Program, ProgramImage, StoreLocation
 from app.models.base import utcnow
 from app.programs.schemas import DESIGN_FIELDS, ProgramCreate, ProgramDesign
 from app.updates.changes import bump_passes
+from app.updates.google_design import keep_unchanged_objects
 from app.wallet import images, templates
 
 
@@ -104,12 +105,14 @@ def set_image(program: Program, kind: str, data: bytes) -> list[ProgramImage]:
 def design_changed(program: Program) -> None:
     """Bump the design version and every member's pass version, in the current transaction.
 
-    Every member's Last-Modified moves strictly forward (see bump_passes).
+    Every member's Last-Modified moves strictly forward (see bump_passes). Google objects
+    the change leaves as they were are marked delivered at once (google_design).
     """
     # An SQL increment: two concurrent design changes make two versions, never one.
     program.design_version = Program.design_version + 1
     program.updated_at = utcnow()
     bump_passes(db.session(), Member.program_id == program.id)
+    keep_unchanged_objects(program)
 
 
 def list_programs(merchant: Merchant) -> list[Program]:

@@ -5,7 +5,9 @@ Google with no transaction open, record outcomes per row). Classes go first (an 
 needs its class). Each member gets a row as soon as it enrolls, so the object is inserted
 in the background; a design change bumps every pass version, but an object whose body did
 not change (its hash matches) is marked delivered without a call: one class PATCH reaches
-every saved card.
+every saved card. A design change that only touches what the class shows does not even
+reach this channel's objects: google_design marks them delivered in the change's own
+transaction.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from app.config import Settings
 from app.extensions import db
 from app.models import GoogleClass, GoogleObject, Member, Program
 from app.models.base import UTCDateTime, utcnow
+from app.updates.google_design import object_design_key
 from app.updates.google_pace import HEADROOM, Pacer
 from app.wallet.content import card_content
 from app.wallet.google import mapping, messages
@@ -147,20 +150,24 @@ def claim_objects(wallet: GoogleWallet, settings: Settings) -> list[Job]:
                Member.pass_version > GoogleObject.delivered_version, _due(GoogleObject, now))
         .order_by(GoogleObject.next_attempt_at.is_not(None), GoogleObject.id)
         .limit(settings.GOOGLE_BATCH_SIZE * UNCHANGED_FACTOR), GoogleObject)).all()
-    jobs, tags = [], {}
+    jobs, tags, keys = [], {}, {}
     for row, member in rows:
         program = member.program
         if program.id not in tags:
             tags[program.id] = art_tag(strip_art(program))
         content = card_content(load_snapshot(member))
+        if program.id not in keys:  # read after the snapshot: see google_design
+            keys[program.id] = object_design_key(program)
         body = mapping.loyalty_object(program, content, issuer_id=wallet.issuer_id,
                                       serial_number=member.serial_number,
                                       base_url=settings.BASE_URL, art_tag=tags[program.id])
         digest = body_hash(body)
         unchanged = row.inserted and row.body_hash == digest
-        jobs.append(_with_messages(Job(row.id, member.pass_version, row.attempts, row.inserted,
-                                       body, digest, unchanged=unchanged),
-                                   row, program, mapping.card_fields(content), now))
+        job = _with_messages(Job(row.id, member.pass_version, row.attempts, row.inserted,
+                                 body, digest, unchanged=unchanged),
+                             row, program, mapping.card_fields(content), now)
+        jobs.append(replace(job, on_success={**job.on_success,
+                                             "design_key": keys[program.id]}))
     _lease(GoogleObject, GoogleObject.id, [j.row_id for j in jobs if not j.unchanged],
            settings.PUSH_LEASE_SECONDS)
     db.session.commit()
