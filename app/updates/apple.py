@@ -7,12 +7,13 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, delete, func, select, update
+from sqlalchemy import Integer, String, bindparam, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app import leases
@@ -37,7 +38,6 @@ class Claim:
     device_id: int
     token: str
     version: int
-    registered_at: datetime
     attempts: int
 
 
@@ -45,8 +45,7 @@ def claim_batch(limit: int, lease: float, until: datetime | None = None) -> list
     """Reserve up to `limit` due registrations for this worker (for `lease` seconds, or
     until `until`), in one short transaction."""
     R = AppleRegistration
-    query = (select(R.id, R.device_id, AppleDevice.push_token, Member.pass_version,
-                    R.registered_at, R.attempts)
+    query = (select(R.id, R.device_id, AppleDevice.push_token, Member.pass_version, R.attempts)
              .join(Member, Member.id == R.member_id)
              .join(AppleDevice, AppleDevice.id == R.device_id)
              .where(Member.pass_version > R.pushed_version, leases.due(R.next_attempt_at)))
@@ -125,16 +124,21 @@ def _id_versions(claims: list[Claim], postgresql: bool) -> tuple[Any, dict[str, 
     """The claims' (id, version) pairs as a table for an UPDATE ... FROM, and its parameters:
     unnest over two arrays on PostgreSQL, json_each over one JSON array on SQLite."""
     table: Any
-    if postgresql:
-        table = func.unnest(bindparam("ids", type_=ARRAY(Integer)),
-                            bindparam("versions", type_=ARRAY(Integer))
+    if postgresql:  # the arrays as text literals: one str.join, not a dump per element
+        table = func.unnest(cast(bindparam("ids", type_=String), ARRAY(Integer)),
+                            cast(bindparam("versions", type_=String), ARRAY(Integer))
                             ).table_valued("id", "version").render_derived()
-        return table, {"ids": [c.reg_id for c in claims],
-                       "versions": [c.version for c in claims]}
+        return table, {"ids": _int_array(c.reg_id for c in claims),
+                       "versions": _int_array(c.version for c in claims)}
     each = func.json_each(bindparam("pairs")).table_valued("value")
     table = select(func.json_extract(each.c.value, "$[0]").label("id"),
                    func.json_extract(each.c.value, "$[1]").label("version")).subquery()
     return table, {"pairs": json.dumps([[c.reg_id, c.version] for c in claims])}
+
+
+def _int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL integer array literal."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _write(failed: list[dict[str, Any]], drop_devices: list[dict[str, Any]]) -> None:
@@ -177,10 +181,9 @@ def _drop_unregistered(items: list[tuple[Claim, ApnsAnswer]], now: datetime,
     for claim, answer in items:
         stamp = answer.timestamp
         gone_at = datetime.fromtimestamp(stamp / 1000, UTC) if stamp is not None else now
-        if claim.registered_at < gone_at:
-            db.session.execute(delete(REG).where(REG.c.id == claim.reg_id,
-                                                 REG.c.registered_at < gone_at))
-        else:
+        dropped = db.session.execute(delete(REG).where(REG.c.id == claim.reg_id,
+                                                       REG.c.registered_at < gone_at))
+        if not dropped.rowcount:  # type: ignore[attr-defined]
             kept.append(_failure(claim, answer, Outcome.UNREGISTERED, now, settings))
     if items:
         orphans = select(REG.c.device_id).distinct()
