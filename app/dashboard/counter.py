@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 from app.dashboard.security import RANKS
 from app.errors import Conflict, DomainError, ValidationError
 from app.extensions import db
+from app.i18n import error_message, ngettext_noop
 from app.loyalty import operations
 from app.loyalty.rules import defaults, rules_of
 from app.loyalty.schemas import Void
@@ -124,15 +125,21 @@ def check_limits(member: Member, now: datetime | None = None) -> None:
             func.max(LedgerEntry.created_at)))
         if last is not None and last > now - window:
             at = (last + window).astimezone(member.program.zone).strftime("%H:%M")
-            raise TooSoon("This member already earned in the last {minutes} minutes; the "
-                          "next earn is allowed at {time}.",
-                          details={"minutes": rules.earn_cooldown_minutes, "time": at})
+            minutes = rules.earn_cooldown_minutes
+            raise TooSoon(ngettext_noop(
+                "This member already earned in the last {minutes} minute; the next earn is "
+                "allowed at {time}.",
+                "This member already earned in the last {minutes} minutes; the next earn is "
+                "allowed at {time}."), count=minutes, values={"minutes": minutes, "time": at},
+                details={"minutes": minutes, "time": at})
     if rules.earns_per_day:
         today = db.session.scalar(_live_earns(member.id).with_only_columns(func.count())
                                   .where(LedgerEntry.created_at >=
                                          start_of_day(member.program, now)))
         if (today or 0) >= rules.earns_per_day:
-            raise TooSoon("This member reached today's limit of {count} earns.",
+            raise TooSoon(ngettext_noop("This member reached today's limit of {count} earn.",
+                                        "This member reached today's limit of {count} earns."),
+                          count=rules.earns_per_day, values={"count": rules.earns_per_day},
                           details={"count": rules.earns_per_day})
 
 
@@ -166,8 +173,11 @@ def undoable(entry: LedgerEntry, now: datetime | None = None) -> bool:
 def undo(entry: LedgerEntry) -> LedgerEntry:
     """Void the entry as an undo by this user, within the rules of `undoable`."""
     if not undoable(entry):
-        raise Conflict("Only your own last action of the last {minutes} minutes can be "
-                       "undone here.", code="not_undoable", details={"minutes": UNDO_MINUTES})
+        raise Conflict(ngettext_noop(
+            "Only your own last action of the last {minutes} minute can be undone here.",
+            "Only your own last action of the last {minutes} minutes can be undone here."),
+            code="not_undoable", count=UNDO_MINUTES, values={"minutes": UNDO_MINUTES},
+            details={"minutes": UNDO_MINUTES})
     return operations.void(entry, staffed(Void(reason="undo at the counter")))
 
 
@@ -181,10 +191,9 @@ def staff_names(entries: list[LedgerEntry]) -> dict[str, str]:
         select(User.id, User.email).where(User.id.in_(ids))).all()}
 
 
-def message_of(exc: DomainError, say: Callable[..., str]) -> str:
-    """A domain error's message for a person, translated by `say` with its details."""
-    values = {k: v for k, v in (exc.details or {}).items() if isinstance(v, (str, int))}
+def message_of(exc: DomainError, lang: str | None = None) -> str:
+    """A domain error's message for a person, in the request's (or the given) language."""
     try:
-        return say(exc.message, **values) if values else say(exc.message)
+        return error_message(lang or g.get("lang") or "en", exc)
     except (KeyError, IndexError, ValueError):
         return exc.message

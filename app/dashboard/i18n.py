@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from flask import g, request, session
 
 from app import i18n as catalogs
+from app.i18n import ngettext_noop
 
 LANGUAGES = {"en": "English", "th": "ไทย", "zh-Hant": "繁體中文", "vi": "Tiếng Việt",
              "ms": "Bahasa Melayu"}
@@ -86,7 +87,7 @@ REASONS = (
     (re.compile(r"Birthday bonus [0-9]{4}"), ""),
     (re.compile(r"Referral of member (?P<id>[0-9]+)"), "Referral of member {id}"),
     (re.compile(r"Expiry of (?P<points>[0-9]+) points from transaction (?P<id>[0-9]+)"),
-     "{points} points of transaction {id}"),
+     ngettext_noop("{points} point of transaction {id}", "{points} points of transaction {id}")),
 )
 """The reasons the service itself writes on entries, as the dashboard says them ("": the
 entry's kind says it all); staff's own reasons are shown as they typed them."""
@@ -104,6 +105,8 @@ def reason(text: object, lang: str | None = None) -> str:
     given = str(text or "")
     for pattern, sentence in REASONS:
         found = pattern.fullmatch(given)
+        if found and isinstance(sentence, tuple):  # counted by its points
+            return translate_plural(*sentence, int(found["points"]), lang, **found.groupdict())
         if found:
-            return translate(sentence, lang, **found.groupdict()) if sentence else ""
+            return translate(str(sentence), lang, **found.groupdict()) if sentence else ""
     return given

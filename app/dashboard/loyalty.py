@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import bp, committed, drafts, field_errors, page, preview, security
 from app.dashboard.i18n import translate as t
+from app.dashboard.i18n import translate_plural
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.locations import operations as places
@@ -134,8 +135,9 @@ REWARDS = Section(
     create=catalog.create_reward,
     update=lambda program, item, body: catalog.update_reward(item, body),
     remove=lambda program, item: catalog.update_reward(item, RewardUpdate(active=False)),
-    summary=lambda r, t: t("{points} points · {kind}", points=r.points_cost,
-                           kind=t(dict(KINDS)[r.kind])),
+    summary=lambda r, t: translate_plural("{points} point · {kind}", "{points} points · {kind}",
+                                          r.points_cost, points=r.points_cost,
+                                          kind=t(dict(KINDS)[r.kind])),
     remove_label="Retire", confirm="Retire this reward? Past redemptions keep it.",
     inactive=lambda r: not r.active)
 

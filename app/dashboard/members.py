@@ -155,7 +155,7 @@ def action_message(exc: DomainError) -> str:
     if exc.code in ACTION_WORDING:
         values = {k: v for k, v in (exc.details or {}).items() if isinstance(v, (str, int))}
         return translate(ACTION_WORDING[exc.code], None, **values)
-    return counter.message_of(exc, translate)
+    return counter.message_of(exc)
 
 
 def _amount(text: str) -> str:
