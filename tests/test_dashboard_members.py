@@ -3,9 +3,8 @@ staff user), the scanner's code look-up, limits and undo, voiding, the CSV expor
 
 from __future__ import annotations
 
-import html
-
 import csv
+import html
 import io
 import re
 from typing import Any

@@ -87,7 +87,7 @@ def field_errors(exc: DomainError) -> dict[str, str]:
         out.setdefault(_field_name(item.get("field", "")) or "_",
                        i18n.translate(str(item.get("message", exc.message))))
     if not out:
-        out["_"] = i18n.translate(exc.message)
+        out["_"] = i18n.error_message(exc)
     return out
 
 

@@ -23,10 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from app.dashboard.i18n import error_message
 from app.dashboard.security import RANKS
 from app.errors import Conflict, DomainError, ValidationError
 from app.extensions import db
-from app.i18n import error_message, ngettext_noop
+from app.i18n import ngettext_noop
 from app.loyalty import operations
 from app.loyalty.rules import defaults, rules_of
 from app.loyalty.schemas import Void
@@ -194,6 +195,6 @@ def staff_names(entries: list[LedgerEntry]) -> dict[str, str]:
 def message_of(exc: DomainError, lang: str | None = None) -> str:
     """A domain error's message for a person, in the request's (or the given) language."""
     try:
-        return error_message(lang or g.get("lang") or "en", exc)
+        return error_message(exc, lang)
     except (KeyError, IndexError, ValueError):
         return exc.message

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from flask import g, request, session
 
 from app import i18n as catalogs
+from app.errors import DomainError
 from app.i18n import ngettext_noop
 
 LANGUAGES = {"en": "English", "th": "ไทย", "zh-Hant": "繁體中文", "vi": "Tiếng Việt",
@@ -36,6 +37,11 @@ def current_language() -> str:
 def translate(message: str, lang: str | None = None, **values: object) -> str:
     """The message in the request's (or the given) language, with {values} filled in."""
     return catalogs.gettext(lang or g.get("lang") or "en", message, **values)
+
+
+def error_message(error: DomainError, lang: str | None = None) -> str:
+    """A refusal of the service in the request's (or the given) language."""
+    return catalogs.error_message(lang or g.get("lang") or "en", error)
 
 
 def translate_plural(singular: str, plural: str, count: int, lang: str | None = None,
