@@ -58,6 +58,16 @@ def test_code_messages_are_in_every_catalog():
         assert not missing, (locale, missing[:20])
 
 
+def test_every_catalog_entry_is_marked_in_the_code():
+    """No entry lives only in the catalogs: `pybabel update` (README) would mark it obsolete."""
+    messages = extracted()
+    for locale in PLURAL_FORMS:
+        stale = sorted((m.context, m.id if isinstance(m.id, str) else m.id[0])
+                       for m in catalog(locale) if m.id
+                       and (m.context, m.id if isinstance(m.id, str) else m.id[0]) not in messages)
+        assert not stale, (locale, stale[:20])
+
+
 def _filled(message) -> bool:
     """True when every form of a catalog entry is translated."""
     strings = message.string if isinstance(message.string, tuple) else (message.string,)

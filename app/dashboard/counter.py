@@ -27,7 +27,7 @@ from app.dashboard.i18n import error_message
 from app.dashboard.security import RANKS
 from app.errors import Conflict, DomainError, ValidationError
 from app.extensions import db
-from app.i18n import ngettext_noop
+from app.i18n import gettext_noop, ngettext_noop
 from app.loyalty import operations
 from app.loyalty.rules import defaults, rules_of
 from app.loyalty.schemas import Void
@@ -73,7 +73,7 @@ def once(key: str, form: Mapping[str, str], action: Callable[[], dict[str, Any]]
     """Run `action` once for this merchant and key; a repeat replays its first answer."""
     key = key.strip()
     if not key or len(key) > 150 or not key.isprintable():
-        raise ValidationError("This form has no valid key; reload the page.")
+        raise ValidationError(gettext_noop("This form has no valid key; reload the page."))
     digest, merchant_id = _digest(form), g.membership.merchant_id
     stored = _find(merchant_id, key)
     if stored is None:
@@ -89,7 +89,8 @@ def once(key: str, form: Mapping[str, str], action: Callable[[], dict[str, Any]]
             record.status, record.response = 201, result
             return result
     if stored is None or stored.request_hash != digest:
-        raise ValidationError("This form was already sent with other values; reload the page.")
+        raise ValidationError(gettext_noop(
+            "This form was already sent with other values; reload the page."))
     return dict(stored.response or {})
 
 

@@ -128,13 +128,15 @@ def distribution_import() -> tuple[dict[str, Any], int]:
                           "fields": field_errors(exc) if exc.details else {}}}, exc.status
 
 
-NOT_CSV = "This file is not a CSV text file. Save the list as CSV (comma-separated) and " \
-    "upload that file."
+NOT_CSV = gettext_noop(
+    "This file is not a CSV text file. Save the list as CSV (comma-separated) and " \
+    "upload that file.")
 BINARY_STARTS = (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff",
                  b"GIF8", b"{\\rtf")
 """How files that are no CSV begin: PDF, a zip (xlsx, docx, numbers), old Office, images, RTF."""
-NO_EMAIL_COLUMN = "The file has no e-mail column. Choose below which column holds the " \
-    "e-mail addresses, or name that column \u201cemail\u201d in the file."
+NO_EMAIL_COLUMN = gettext_noop(
+    "The file has no e-mail column. Choose below which column holds the " \
+    "e-mail addresses, or name that column \u201cemail\u201d in the file.")
 
 
 def refuse_binary(spooled: csvread.Spooled) -> None:
@@ -160,8 +162,8 @@ def spooled_upload() -> tuple[Program, csvread.Spooled]:
     """The form's card and its uploaded file, spooled (close it when done)."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ValidationError("Choose a CSV file.", details={"fields": [
-            {"field": "file", "message": "Choose a CSV file."}]})
+        raise ValidationError(gettext_noop("Choose a CSV file."), details={"fields": [
+            {"field": "file", "message": gettext_noop("Choose a CSV file.")}]})
     program = get_program(g.membership.merchant,
                           whole_number(request.form.get("program"), "program", 0, 1, MAX_ID))
     spooled = csvread.spool(upload.stream, current_app.config["SETTINGS"].IMPORT_MAX_BYTES)
@@ -185,9 +187,9 @@ def _upload() -> tuple[dict[str, Any], int]:
             return {"dry_run": True, **for_people(imports.preview(program, checked))}, 200
         basis = request.form.get("consent_basis", "").strip()[:2000]
         if not basis:
-            raise ValidationError("Say why these customers may be mailed.", details={
+            raise ValidationError(gettext_noop("Say why these customers may be mailed."), details={
                 "fields": [{"field": "consent_basis", "message":
-                            "Say why these customers may be mailed."}]})
+                            gettext_noop("Say why these customers may be mailed.")}]})
         answer = counter.once(request.form.get("key", ""), form, lambda: {
             "id": imports.start_import(program, checked, basis).id})
     finally:

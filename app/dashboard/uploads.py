@@ -26,6 +26,7 @@ from app.dashboard.i18n import translate
 from app.distribution import csvread, imports
 from app.errors import DomainError, ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.models import MemberImport
 from app.models.base import utcnow
 from app.programs.operations import get_program
@@ -116,7 +117,7 @@ def distribution_upload_start(import_id: int) -> BaseResponse:
         return redirect(url_for("dashboard.distribution_upload_check", import_id=job.id))
     if not basis:
         return _check_page(job, columns, 422, {
-            "consent_basis": "Say why these customers may be mailed."}, basis)
+            "consent_basis": gettext_noop("Say why these customers may be mailed.")}, basis)
     try:
         imports.resolve_columns(job.header or [], {k.casefold(): v for k, v in columns.items()})
     except DomainError as exc:
