@@ -69,9 +69,11 @@ def due(column: InstrumentedAttribute[Any], now: datetime | None = None) -> Colu
 
 
 def claim(query: Select[*tuple[Any, ...]], column: InstrumentedAttribute[Any], lease: float,
-          limit: int | None = None) -> Sequence[Row[*tuple[Any, ...]]]:
+          limit: int | None = None, until: datetime | None = None
+          ) -> Sequence[Row[*tuple[Any, ...]]]:
     """Run `query` (due rows; its first column is the row's id) and hold the rows it finds
-    for `lease` seconds, in one short transaction that is committed before returning.
+    for `lease` seconds (or `until` then, for a later `release_held`), in one short
+    transaction that is committed before returning.
 
     PostgreSQL: one statement, ``UPDATE ... FROM (query FOR UPDATE SKIP LOCKED) RETURNING``
     (the rows come back in no particular order); SQLite: the query, then an UPDATE per
@@ -80,7 +82,7 @@ def claim(query: Select[*tuple[Any, ...]], column: InstrumentedAttribute[Any], l
     model = column.class_
     if limit is not None:
         query = query.limit(limit)
-    until = utcnow() + timedelta(seconds=lease)
+    until = until or utcnow() + timedelta(seconds=lease)
     if db.session.get_bind().dialect.name == "postgresql":
         picked = query.with_for_update(skip_locked=True, of=model).subquery("picked")
         rows = db.session.execute(
@@ -135,4 +137,16 @@ def release(column: InstrumentedAttribute[Any], row_id: int,
     db.session.execute(update(model).where(model.id == row_id, *conditions)
                        .values({column: utcnow()})
                        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def release_held(column: InstrumentedAttribute[Any], ids: Sequence[int], until: datetime) -> None:
+    """Make rows claimed `until` then due again at once (they were claimed but will not be
+    sent); a row whose lease ran out and that another worker claimed since is left alone."""
+    model = column.class_
+    now = utcnow()
+    for start in range(0, len(ids), IDS_PER_UPDATE):
+        db.session.execute(update(model).where(model.id.in_(ids[start:start + IDS_PER_UPDATE]),
+                                               column == until)
+                           .values({column: now}).execution_options(synchronize_session=False))
     db.session.commit()

@@ -452,7 +452,9 @@ def test_celery_worker_killed_mid_sweep_and_redis_restarted_lose_no_push(
     counts = Counter(apns.tokens())
     assert set(counts) == set(tokens.values())  # nothing lost
     twice = {t for t, n in counts.items() if n > 1}
-    assert twice <= before and len(twice) <= 4  # only the killed batch is sent again
+    # Only what the dead worker had pushed but not recorded is sent again: the round in
+    # flight and, the sweep overlapping them, the round before it while it was recorded.
+    assert twice <= before and len(twice) <= 2 * 4
     assert max(counts.values()) <= 2
 
 

@@ -22,6 +22,12 @@ Adding a channel
 
 2. Register it with one line in app/updates/channels.py: ``register_channel(MyChannel())``.
 
+A channel whose deliveries are long compared with its database work can also have
+``turns(settings, deadline)`` (the `OverlappingChannel` protocol): the sweep then asks it,
+once per sweep, for an object that runs one turn at a time and is closed when the channel
+is done, so it can hold work between its turns (Apple: the next round, claimed while the
+current one is pushed, and the last round, recorded while the next is pushed).
+
 Channels take turns within a sweep: each runs one batch, then the next channel does, round
 and round until every channel has claimed less than a full batch (it is drained) or the
 sweep's time is up. So a backlog (or a slow remote service) on one channel cannot starve
@@ -30,7 +36,7 @@ another, and a channel that fails is logged and skipped for the rest of that swe
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from app.config import Settings
 
@@ -46,6 +52,30 @@ class Channel(Protocol):
 
     def run_batch(self, settings: Settings) -> int:
         """Claim, deliver and record one batch of due updates; returns how many were claimed."""
+        ...
+
+
+class Turns(Protocol):
+    """One sweep's turns of a channel: each runs one round; `close` finishes what is held."""
+
+    drained: bool
+    """Set when the channel has nothing more to do in this sweep."""
+
+    def turn(self) -> int:
+        """Deliver one round; returns how many rows it delivered (or tried to)."""
+        ...
+
+    def close(self) -> None:
+        """Record and give back whatever the turns still hold (never raises)."""
+        ...
+
+
+@runtime_checkable
+class OverlappingChannel(Channel, Protocol):
+    """A channel that overlaps its deliveries with its database work across its turns."""
+
+    def turns(self, settings: Settings, deadline: float) -> Turns:
+        """This sweep's turns (no further round is claimed once `deadline` has passed)."""
         ...
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +21,7 @@ from app.extensions import db
 from app.metrics import APNS_PUSHES
 from app.models import AppleDevice, AppleRegistration, Member
 from app.models.base import utcnow
-from app.wallet.apple.apns import ApnsAnswer, Outcome, apns_client, classify
+from app.wallet.apple.apns import ApnsAnswer, ApnsClient, Outcome, apns_client, classify
 
 log = logging.getLogger(__name__)
 REG = AppleRegistration.__table__
@@ -39,24 +41,37 @@ class Claim:
     attempts: int
 
 
-def claim_batch(limit: int, lease: float) -> list[Claim]:
-    """Reserve up to `limit` due registrations for this worker, in one short transaction."""
+def claim_batch(limit: int, lease: float, until: datetime | None = None) -> list[Claim]:
+    """Reserve up to `limit` due registrations for this worker (for `lease` seconds, or
+    until `until`), in one short transaction."""
     R = AppleRegistration
     query = (select(R.id, R.device_id, AppleDevice.push_token, Member.pass_version,
                     R.registered_at, R.attempts)
              .join(Member, Member.id == R.member_id)
              .join(AppleDevice, AppleDevice.id == R.device_id)
              .where(Member.pass_version > R.pushed_version, leases.due(R.next_attempt_at)))
-    return [Claim(*row) for row in leases.claim(query, R.next_attempt_at, lease, limit)]
+    return [Claim(*row) for row in leases.claim(query, R.next_attempt_at, lease, limit, until)]
 
 
 def push(claims: list[Claim]) -> dict[str, ApnsAnswer]:
     """One push per distinct device token (a device with several changed passes gets one)."""
-    tokens = list(dict.fromkeys(c.token for c in claims))
-    client = apns_client(current_app._get_current_object())  # type: ignore[attr-defined]
-    answers = {a.token: a for a in client.send(tokens)}
-    count_answers(answers.values())
-    return answers
+    return by_token(current_client().send(distinct_tokens(claims)))
+
+
+def current_client() -> ApnsClient:
+    """The current app's APNs client."""
+    return apns_client(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def distinct_tokens(claims: list[Claim]) -> list[str]:
+    """The claims' device tokens, each once, in order."""
+    return list(dict.fromkeys(c.token for c in claims))
+
+
+def by_token(answers: list[ApnsAnswer]) -> dict[str, ApnsAnswer]:
+    """The answers of a push by token, counted in the metrics."""
+    count_answers(answers)
+    return {a.token: a for a in answers}
 
 
 def count_answers(answers: Any) -> None:
@@ -192,6 +207,123 @@ def _log_failures(answers: dict[str, ApnsAnswer]) -> None:
             log.error("APNs rejected %d pushes: %s %s", count, status, reason)
 
 
+FIRST_ROUND = 1000
+"""Registrations in a sweep's first round of pushes: a small claim, so the first pushes leave
+soon; each later round is twice the one before, up to PUSH_BATCH_SIZE."""
+
+
+@dataclass(frozen=True)
+class Round:
+    """Registrations claimed for one round of pushes: held until `until`, at most `limit`."""
+
+    claims: list[Claim]
+    limit: int
+    until: datetime
+
+
+class Pusher(threading.Thread):
+    """One round's pushes, sent from a thread of their own (HTTP/2 I/O, no database)."""
+
+    def __init__(self, client: ApnsClient, tokens: list[str]) -> None:
+        super().__init__(name="apns-push", daemon=True)
+        self.client, self.tokens = client, tokens
+        self.answers: list[ApnsAnswer] = []
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        """Send; keep the answers or the error for `result`."""
+        try:
+            self.answers = self.client.send(self.tokens)
+        except BaseException as exc:  # handed to the sweep's thread by `result`
+            self.error = exc
+
+    def result(self, timeout: float) -> list[ApnsAnswer]:
+        """The answers, once sent (at most `timeout` seconds from now)."""
+        self.join(timeout)
+        if self.is_alive():
+            raise TimeoutError(f"APNs push of {len(self.tokens)} tokens still running after "
+                               f"{timeout:.0f} s")
+        if self.error is not None:
+            raise self.error
+        return self.answers
+
+
+class PushRounds:
+    """One sweep's Apple turns, overlapped: while a round is pushed (by a Pusher thread), the
+    sweep's thread records the round before and claims the next, so after the first claim the
+    pushes never wait for the database. All database work stays in the sweep's thread and
+    session, one statement after the other (so SQLite's single writer is never contended).
+
+    A round claimed but not pushed is released on `close`; one pushed but not recorded
+    (a failure, a crash) is pushed again when its lease runs out, as before.
+    """
+
+    def __init__(self, settings: Settings, deadline: float) -> None:
+        self.settings, self.deadline = settings, deadline
+        self.limit = min(FIRST_ROUND, int(settings.PUSH_BATCH_SIZE))
+        self.drained = False
+        self._next: Round | None = None
+        self._pushed: list[tuple[list[Claim], dict[str, ApnsAnswer]]] = []
+
+    def turn(self) -> int:
+        """Push one round while recording the one before and claiming the next; returns how
+        many registrations were pushed (sets `drained` when no next round was claimed)."""
+        current, self._next = self._next or self._claim(), None
+        if not current.claims:
+            self.drained = True
+            return 0
+        tokens = distinct_tokens(current.claims)
+        pusher = Pusher(current_client(), tokens)
+        try:
+            self._record()
+            if len(current.claims) == current.limit and time.monotonic() < self.deadline:
+                self._next = self._claim()
+        finally:
+            self._pushed.append((current.claims,
+                                 by_token(pusher.result(self._push_timeout(len(tokens))))))
+        self.drained = not (self._next and self._next.claims)
+        return len(current.claims)
+
+    def close(self) -> None:
+        """Record what was pushed and release what was claimed but not pushed (each step
+        logged, not raised, when it fails: the leases bring those rows back)."""
+        for step in (self._record, self._release):
+            try:
+                step()
+            except Exception:
+                log.exception("recording the last Apple round failed; its rows come back when "
+                              "their lease ends")
+                db.session.rollback()
+
+    def _claim(self) -> Round:
+        """Claim the next round, twice the size of the one before (up to the batch size)."""
+        lease = self.settings.PUSH_LEASE_SECONDS
+        until = utcnow() + timedelta(seconds=lease)
+        limit, self.limit = self.limit, min(2 * self.limit, int(self.settings.PUSH_BATCH_SIZE))
+        return Round(claim_batch(limit, lease, until), limit, until)
+
+    def _record(self) -> None:
+        """Record every pushed round not recorded yet (each kept until it is)."""
+        while self._pushed:
+            claims, answers = self._pushed[0]
+            record(claims, answers, self.settings)
+            self._pushed.pop(0)
+
+    def _release(self) -> None:
+        """Give back the round claimed for a turn that will not come."""
+        held, self._next = self._next, None
+        if held and held.claims:
+            leases.release_held(AppleRegistration.next_attempt_at,
+                                [c.reg_id for c in held.claims], held.until)
+
+    def _push_timeout(self, tokens: int) -> float:
+        """How long a round's pushes may take: every wave of APNS_CONCURRENCY requests timing
+        out, twice (a request on a closed connection is sent once more), and one more."""
+        waves = -(-tokens // max(1, self.settings.APNS_CONCURRENCY))
+        return float(self.settings.APNS_TIMEOUT) * (2 * waves + 1)
+
+
 class AppleChannel:
     """APNs pushes for Apple Wallet passes."""
 
@@ -207,3 +339,7 @@ class AppleChannel:
         if claims:
             record(claims, push(claims), settings)
         return len(claims)
+
+    def turns(self, settings: Settings, deadline: float) -> PushRounds:
+        """This sweep's turns, each push overlapped with the database work around it."""
+        return PushRounds(settings, deadline)
