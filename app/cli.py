@@ -20,8 +20,11 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate.cli import db as db_group
 
+from app import i18n
+from app.cli_i18n import CliError, Localized, cli_language, t, tn
 from app.config import Settings
 from app.errors import DomainError
+from app.i18n import gettext_noop
 from app.production import WEB_THREADS, WEB_WORKERS
 
 
@@ -33,10 +36,10 @@ def _create_app() -> Flask:
     try:
         return create_app()
     except (CertificateError, ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CliError(str(exc)) from None
 
 
-class WalletpassGroup(FlaskGroup):
+class WalletpassGroup(Localized, FlaskGroup):
     """Flask's command group, listing its commands without building the app."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -50,15 +53,30 @@ class WalletpassGroup(FlaskGroup):
         try:
             return super().invoke(ctx)
         except DomainError as exc:
-            raise click.ClickException(exc.message) from None
+            raise CliError(domain_message(exc)) from None
         except OperationalError as exc:
-            raise click.ClickException(f"The database cannot be used: {exc.orig}") from None
+            raise CliError(t("The database cannot be used: {reason}", reason=exc.orig)) from None
+
+
+def domain_message(exc: DomainError) -> str:
+    """A refusal of the service in the command line's language (a field's problem named by
+    its field, as the API names it in English)."""
+    from app.dashboard.i18n import rule_message
+    from app.validation import FieldErrors
+
+    lang = cli_language()
+    if lang == "en" or not isinstance(exc, FieldErrors) or not exc.problems:
+        return i18n.error_message(lang, exc)
+    problem = exc.problems[0]
+    sentence = rule_message(problem.template, problem.values, lang)
+    return f"{problem.field}: {sentence}" if problem.field else sentence
 
 
 @click.group(cls=WalletpassGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False)
+             add_version_option=False,
+             help=gettext_noop("walletpass: loyalty cards on Apple Wallet and Google Wallet."))
 def main() -> None:
-    """walletpass: loyalty cards on Apple Wallet and Google Wallet."""
+    """The `walletpass` command group."""
 
 
 def ensure_schema() -> None:
@@ -111,12 +129,19 @@ def with_database(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+command = functools.partial(click.command, cls=Localized)
+"""A `walletpass` subcommand (its help texts translated when shown)."""
+
+
+@command("serve", help=gettext_noop(
+    "Migrate the database and serve the app (with the embedded worker)."))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help=gettext_noop("Address to listen on."))
+@click.option("--port", default=5000, show_default=True, type=int,
+              help=gettext_noop("Port to listen on."))
 @with_database
 def serve(host: str, port: int) -> None:
-    """Migrate the database and serve the app (with the embedded worker)."""
+    """Serve the app with werkzeug's threaded server, links pointing at it."""
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -124,8 +149,8 @@ def serve(host: str, port: int) -> None:
     if "WALLETPASS_BASE_URL" not in os.environ:
         settings.BASE_URL = f"http://{host}:{port}"  # links point at this very server
     _start_worker(app)
-    click.echo(f"walletpass listening on http://{host}:{port} (data in "
-               f"{app.config['SETTINGS'].DATA_DIR})")
+    click.echo(t("walletpass listening on {url} (data in {folder})",
+                 url=f"http://{host}:{port}", folder=settings.DATA_DIR))
     run_simple(host, port, app, threaded=True, use_reloader=False,
                request_handler=_quiet_request_handler())
 
@@ -147,23 +172,26 @@ def _start_worker(app: Flask) -> None:
     from app.jobs import start_embedded_worker
 
     if start_embedded_worker(app) is not None:
-        click.echo("Background jobs run in this process (no broker configured).")
+        click.echo(t("Background jobs run in this process (no broker configured)."))
 
 
-@click.command("sweep")
+@command("sweep", help=gettext_noop(
+    "Run every background sweep once (pushes, deliveries, expiry) and exit."))
 @with_database
 def sweep_cmd() -> None:
-    """Run every background sweep once (pushes, deliveries, expiry) and exit."""
+    """Run each sweep of app.jobs once, printing what it handled."""
     from app.jobs import SWEEPS, run_sweep_now
 
     for name in SWEEPS:
-        click.echo(f"{name}: {run_sweep_now(name)} handled")
+        click.echo(tn("{sweep}: {n} handled", "{sweep}: {n} handled", run_sweep_now(name),
+                      sweep=name))
 
 
-@click.command("worker")
+@command("worker", help=gettext_noop(
+    "Run the background sweeps in this process (beside gunicorn, when there is no Celery)."))
 @with_database
 def worker_cmd() -> None:
-    """Run the background sweeps in this process (beside gunicorn, when there is no Celery)."""
+    """Run the embedded worker until SIGTERM or Ctrl+C."""
     import signal
     import threading
 
@@ -172,14 +200,14 @@ def worker_cmd() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app.config["SETTINGS"]
     if settings.CELERY_BROKER_URL:
-        raise click.ClickException("A Celery broker is configured: run "
-                                   "`celery -A app.celery_app worker` and `... beat` instead.")
+        raise CliError(t("A Celery broker is configured: run `celery -A app.celery_app worker` "
+                         "and `... beat` instead."))
     settings.EMBEDDED_WORKER = True
     worker = start_embedded_worker(app)
     assert worker is not None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    click.echo("walletpass worker running the background sweeps; Ctrl+C stops it.")
+    click.echo(t("walletpass worker running the background sweeps; Ctrl+C stops it."))
     try:
         stop.wait()
     except KeyboardInterrupt:
@@ -187,145 +215,168 @@ def worker_cmd() -> None:
     worker.stop()
 
 
-@click.command("up")
+@command("up", help=gettext_noop(
+    "Start the production set: gunicorn, Celery workers and one beat, on PostgreSQL and Redis."))
 @click.option("--web-workers", default=WEB_WORKERS, show_default=True, type=click.IntRange(1),
-              help="gunicorn web processes (one per core).")
+              help=gettext_noop("gunicorn web processes (one per core)."))
 @click.option("--web-threads", default=WEB_THREADS, show_default=True, type=click.IntRange(1),
-              help="Threads per web process (gthread workers).")
+              help=gettext_noop("Threads per web process (gthread workers)."))
 @click.option("--celery-workers", default=1, show_default=True, type=click.IntRange(1),
-              help="Celery worker processes (the sweeps); beat is always exactly one.")
+              help=gettext_noop("Celery worker processes (the sweeps); beat is always exactly "
+                                "one."))
 @click.option("--bind", default="127.0.0.1:8000", show_default=True,
-              help="Address gunicorn listens on (host:port).")
+              help=gettext_noop("Address gunicorn listens on (host:port)."))
 @click.pass_context
 def up_cmd(ctx: click.Context, web_workers: int, web_threads: int, celery_workers: int,
            bind: str) -> None:
-    """Start the production set: gunicorn, Celery workers and one beat, on PostgreSQL and Redis."""
+    """Check the production settings, migrate once, then supervise the children."""
     from flask.cli import ScriptInfo
 
     from app import production
 
     missing = production.missing_settings(dict(os.environ))
     if missing:
-        raise click.ClickException(f"Set {' and '.join(missing)} first: the production set "
-                                   "runs on PostgreSQL with Redis as the Celery broker.")
+        named = (t("{first} and {second}", first=missing[0], second=missing[1])
+                 if len(missing) == 2 else ", ".join(missing))
+        raise CliError(t("Set {settings} first: the production set runs on PostgreSQL with "
+                         "Redis as the Celery broker.", settings=named))
     problem = production.check_urls(os.environ["WALLETPASS_DATABASE_URL"],
                                     os.environ["WALLETPASS_CELERY_BROKER_URL"])
     if problem:
-        raise click.ClickException(problem)
+        raise CliError(t(problem))
     app = ctx.ensure_object(ScriptInfo).load_app()
     with app.app_context():
         ensure_schema()  # once here, before the children start
     data_dir = Path(app.config["SETTINGS"].DATA_DIR)
     specs = production.children(data_dir, bind, (web_workers, web_threads), celery_workers)
-    click.echo(f"walletpass up: {web_workers} web process(es) x {web_threads} threads on "
-               f"{bind}, {celery_workers} "
-               "Celery worker(s), one beat; Ctrl+C stops them.")
+    click.echo(t("walletpass up: {web} x {threads} on {bind}, {workers}, one beat; Ctrl+C "
+                 "stops them.",
+                 web=tn("{n} web process", "{n} web processes", web_workers),
+                 threads=tn("{n} thread", "{n} threads", web_threads), bind=bind,
+                 workers=tn("{n} Celery worker", "{n} Celery workers", celery_workers)))
     ctx.exit(production.run(specs, Path(__file__).resolve().parent.parent, data_dir))
 
 
-@click.command("create-merchant")
-@click.option("--name", required=True, help="The merchant's business name.")
-@click.option("--email", required=True, help="The merchant's contact email.")
+@command("create-merchant", help=gettext_noop(
+    "Create a merchant and print a new API key on the last line."))
+@click.option("--name", required=True, help=gettext_noop("The merchant's business name."))
+@click.option("--email", required=True, help=gettext_noop("The merchant's contact email."))
 @click.option("--password", is_flag=False, flag_value="", default=None,
-              help="Also make the e-mail the owner's dashboard login with this password "
-                   "(give --password without a value to be asked for it, hidden).")
+              help=gettext_noop("Also make the e-mail the owner's dashboard login with this "
+                                "password (give --password without a value to be asked for "
+                                "it, hidden)."))
 @with_database
 def create_merchant(name: str, email: str, password: str | None) -> None:
-    """Create a merchant and print a new API key on the last line."""
+    """Create the merchant (and its owner's login), then print its first key."""
     from app.dashboard.accounts import MIN_PASSWORD, create_owner
     from app.extensions import db
     from app.merchants import operations
 
     if password == "":
-        password = click.prompt("Dashboard password", hide_input=True,
-                                confirmation_prompt=True)
+        password = click.prompt(t("Dashboard password"), hide_input=True,
+                                confirmation_prompt=t("Repeat the password"))
     if password is not None and len(password) < MIN_PASSWORD:
-        raise click.ClickException(f"The password must be at least {MIN_PASSWORD} "
-                                   "characters.")
+        raise CliError(tn("The password must be at least {n} character.",
+                          "The password must be at least {n} characters.", MIN_PASSWORD))
     merchant, plain = operations.create_merchant(name, email)
     if password is not None:
         create_owner(merchant, email, password)
     db.session.commit()
-    click.echo(f"Created merchant {merchant.id} ({merchant.name}). API key (shown once):")
+    click.echo(t("Created merchant {id} ({name}). API key (shown once):", id=merchant.id,
+                 name=merchant.name))
     click.echo(plain)
 
 
-@click.command("list-merchants")
+@command("list-merchants", help=gettext_noop(
+    "List every merchant: id, name, e-mail and number of active API keys."))
 @with_database
 def list_merchants() -> None:
-    """List every merchant: id, name, e-mail and number of active API keys."""
+    """Print one tab-separated line per merchant."""
     from app.merchants import operations
 
     rows = operations.merchants_with_key_counts()
     if not rows:
-        click.echo("No merchants yet: `walletpass create-merchant --name ... --email ...`.")
+        click.echo(t("No merchants yet: `walletpass create-merchant --name ... --email ...`."))
     for merchant, keys in rows:
-        click.echo(f"{merchant.id}\t{merchant.name}\t{merchant.email}\t{keys} active key(s)")
+        click.echo(f"{merchant.id}\t{merchant.name}\t{merchant.email}\t"
+                   + tn("{n} active key", "{n} active keys", keys))
 
 
-@click.command("list-api-keys")
-@click.option("--merchant", "merchant_id", required=True, type=int, help="The merchant's id.")
+MERCHANT_OPTION = click.option("--merchant", "merchant_id", required=True, type=int,
+                               help=gettext_noop("The merchant's id."))
+
+
+@command("list-api-keys", help=gettext_noop(
+    "List a merchant's API keys: id, first characters, created, last used, revoked."))
+@MERCHANT_OPTION
 @with_database
 def list_api_keys(merchant_id: int) -> None:
-    """List a merchant's API keys: id, first characters, created, last used, revoked."""
+    """Print one tab-separated line per key of the merchant."""
     from app.merchants import operations
 
     for key in operations.merchant_keys(operations.get_merchant(merchant_id)):
-        state = f"revoked {_when(key.revoked_at)}" if key.revoked_at else "active"
-        click.echo(f"{key.id}\t{key.hint}...\tcreated {_when(key.created_at)}\t"
-                   f"last used {_when(key.last_used_at)}\t{state}")
+        state = (t("revoked {when}", when=_when(key.revoked_at)) if key.revoked_at
+                 else t("active"))
+        click.echo(f"{key.id}\t{key.hint}...\t" + t("created {when}", when=_when(key.created_at))
+                   + "\t" + t("last used {when}", when=_when(key.last_used_at)) + f"\t{state}")
 
 
 def _when(moment: Any) -> str:
     """A timestamp to the minute, or 'never'."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "never"
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else t("never")
 
 
-@click.command("create-api-key")
-@click.option("--merchant", "merchant_id", required=True, type=int, help="The merchant's id.")
+@command("create-api-key", help=gettext_noop(
+    "Issue another API key for a merchant and print it on the last line (shown once)."))
+@MERCHANT_OPTION
 @with_database
 def create_api_key(merchant_id: int) -> None:
-    """Issue another API key for a merchant and print it on the last line (shown once)."""
+    """Issue a key and print it."""
     from app.extensions import db
     from app.merchants import operations
 
     row, plain = operations.issue_key(operations.get_merchant(merchant_id))
     db.session.commit()
-    click.echo(f"Created API key {row.id} for merchant {merchant_id} (shown once):")
+    click.echo(t("Created API key {key} for merchant {merchant} (shown once):", key=row.id,
+                 merchant=merchant_id))
     click.echo(plain)
 
 
-@click.command("rotate-api-key")
+@command("rotate-api-key", help=gettext_noop(
+    "Revoke API key KEY_ID and print its replacement on the last line (shown once)."))
 @click.argument("key_id", type=int)
 @with_database
 def rotate_api_key(key_id: int) -> None:
-    """Revoke API key KEY_ID and print its replacement on the last line (shown once)."""
+    """Replace a key and print the new one."""
     from app.extensions import db
     from app.merchants import operations
 
     row, plain = operations.rotate_key(key_id)
     db.session.commit()
-    click.echo(f"Revoked API key {key_id}; its replacement is key {row.id} (shown once):")
+    click.echo(t("Revoked API key {old}; its replacement is key {new} (shown once):",
+                 old=key_id, new=row.id))
     click.echo(plain)
 
 
-@click.command("revoke-api-key")
+@command("revoke-api-key", help=gettext_noop(
+    "Revoke API key KEY_ID: requests with it are refused from now on."))
 @click.argument("key_id", type=int)
 @with_database
 def revoke_api_key(key_id: int) -> None:
-    """Revoke API key KEY_ID: requests with it are refused from now on."""
+    """Revoke a key."""
     from app.extensions import db
     from app.merchants import operations
 
     operations.revoke_key(key_id)
     db.session.commit()
-    click.echo(f"Revoked API key {key_id}.")
+    click.echo(t("Revoked API key {key}.", key=key_id))
 
 
-@click.command("dev-certs")
+@command("dev-certs", help=gettext_noop(
+    "Write untrusted development signing certificates into DIRECTORY."))
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def dev_certs(directory: Path) -> None:
-    """Write untrusted development signing certificates into DIRECTORY."""
+    """Create the development identity and print where each file went."""
     from app.wallet.apple.certs import create_dev_identity
 
     settings = Settings.from_env()
@@ -335,10 +386,11 @@ def dev_certs(directory: Path) -> None:
         click.echo(f"{name}: {path}")
 
 
-@click.command("settings")
-@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
+@command("settings", help=gettext_noop("List every setting with its default and meaning."))
+@click.option("--markdown", is_flag=True,
+              help=gettext_noop("Print a Markdown table (as in the README)."))
 def settings_cmd(markdown: bool) -> None:
-    """List every setting with its default and meaning."""
+    """Print Settings.documentation(), plain or as the README's table (always English)."""
     if markdown:
         click.echo("| variable | default | meaning |\n|---|---|---|")
     for var, default, doc in Settings.documentation():

@@ -15,15 +15,26 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A failure the caller can act on; carries an HTTP status, a code and a clear message."""
+    """A failure the caller can act on; carries an HTTP status, a code and a clear message.
+
+    A message with `values` is a template ("There is no API key {key}."): `message` is it
+    filled in (English, as the API answers), and the dashboard and the command line look
+    the template up in the catalogs (app.i18n.error_message) and fill in the same values.
+    A counted message is a (singular, plural) pair with the `count` that picks the form.
+    """
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | tuple[str, str], *, code: str | None = None,
+                 status: int | None = None, details: dict[str, Any] | None = None,
+                 values: dict[str, Any] | None = None, count: int | None = None) -> None:
+        self.template: str = message[0] if isinstance(message, tuple) else message
+        self.plural: str | None = message[1] if isinstance(message, tuple) else None
+        self.values, self.count = dict(values or {}), count
+        english = self.plural if self.plural is not None and count != 1 else self.template
+        self.message = english.format(**self.values) if self.values else english
+        super().__init__(self.message)
         if code:
             self.code = code
         if status:

@@ -45,12 +45,12 @@ def _fill(text: str, values: dict[str, Any]) -> str:
     return text.format(**values) if values else text
 
 
-def gettext(lang: str, message: str, **values: Any) -> str:
+def gettext(lang: str, message: str, /, **values: Any) -> str:
     """`message` in `lang` (English when untranslated), values filled in."""
     return _fill(translations(lang).gettext(message), values)
 
 
-def pgettext(lang: str, context: str, message: str, **values: Any) -> str:
+def pgettext(lang: str, context: str, message: str, /, **values: Any) -> str:
     """`message` in `lang` under a context (a text translated differently elsewhere)."""
     return _fill(str(translations(lang).pgettext(context, message)), values)
 
@@ -59,6 +59,14 @@ def ngettext(lang: str, singular: str, plural: str, count: int, /, **values: Any
     """The form of a counted message that fits `count` in `lang`; `{n}` is the count unless
     given (e.g. written with thousands separators)."""
     return _fill(translations(lang).ngettext(singular, plural, count), {"n": count, **values})
+
+
+def error_message(lang: str, error: Any) -> str:
+    """A domain error's message in `lang`: its template (or counted pair) looked up, its
+    values filled in (app.errors.DomainError)."""
+    if error.plural is not None and error.count is not None:
+        return ngettext(lang, error.template, error.plural, error.count, **error.values)
+    return gettext(lang, error.template, **error.values)
 
 
 def translated(lang: str, message: str, context: str | None = None) -> str | None:

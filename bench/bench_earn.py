@@ -70,6 +70,16 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
         server.stop()
 
 
+def on_each_database(kinds: str, prefix: str, run: Callable[[Path, str, str], int]) -> bool:
+    """Call ``run(folder, kind, url)`` on an empty database of each kind in `kinds` (comma
+    separated), each in its own temporary folder; whether any call returned non-zero."""
+    missed = False
+    for kind in [d.strip() for d in kinds.split(",") if d.strip()]:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp, database(kind, Path(tmp)) as url:
+            missed |= run(Path(tmp), kind, url) != 0
+    return missed
+
+
 def make_app(url: str, tmp: Path, **settings: Any) -> Flask:
     """The app on a migrated database (with these settings too)."""
     from flask_migrate import upgrade

@@ -36,7 +36,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, insert, select
 
-from bench.bench_earn import database
+from bench.bench_earn import on_each_database
 from tests.net import free_port, wait_port
 
 TARGET_RATE = 5000.0
@@ -70,11 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("nghttpd") is None:
         print("nghttpd not found: apt-get install nghttp2-server", file=sys.stderr)
         return 2
-    missed = False
-    for kind in [d.strip() for d in args.databases.split(",") if d.strip()]:
-        with tempfile.TemporaryDirectory(prefix="bench-push-") as tmp:
-            with database(kind, Path(tmp)) as url:
-                missed |= _run(Path(tmp), kind, url, args) != 0
+    missed = on_each_database(args.databases, "bench-push-",
+                              lambda tmp, kind, url: _run(tmp, kind, url, args))
     return 1 if missed and args.check else 0
 
 

@@ -88,18 +88,44 @@ def test_push_bench_runs_end_to_end_against_nghttpd(capsys: pytest.CaptureFixtur
     assert "cost per push at 20 over 2 devices" in out and "over 3 trials" in out
 
 
-def test_google_bench_design_change_and_earn_latency(
+def test_google_bench_class_only_change_old_path_and_object_change(
         make_app: Any, google: GoogleStandIn, tmp_path: Path) -> None:
-    """bench_google: seeded objects, one class PATCH for a design change, and an earn's
-    object PATCH through the embedded worker."""
+    """bench_google on both databases: objects seeded in bulk (COPY on PostgreSQL) as a
+    delivery leaves them; a colour change is one class PATCH with nothing left pending; with
+    the design keys cleared the same kind of change leaves every object to the sweep, which
+    finds each body unchanged (so the seeded hashes are right); a points label change
+    PATCHes each object once; an earn's object PATCH arrives through the embedded worker."""
     app = make_app(**google_settings(google, tmp_path), EMBEDDED_WORKER=True,
                    WORKER_POLL_SECONDS=0.2)
-    program_id, member_ids = bench_google._populate(app, google, 3)
-    assert len(member_ids) == 3
-    change = bench_google._design_change(app, google, program_id)
-    assert change["calls"] == 1 and change["throttled"] == 0
-    [latency] = bench_google._latency(app, google, member_ids[:1])
+    size = bench_google._measure_size(app, google, 4)
+    assert bench_google.class_only_ok(size.new) and size.new.pending_at_commit == 0
+    assert bench_google.baseline_ok(size) and size.old.pending_at_commit == 4
+    program_id, change = bench_google._object_level(app, google, 3)
+    assert bench_google.object_level_ok(change, 3) and change.object_calls == 3
+    labels = [o["loyaltyPoints"]["label"] for o in google.resources["loyaltyObject"].values()
+              if o["classId"].endswith(f"-{program_id}")]
+    assert labels == ["Beans"] * 3
+    [latency] = bench_google._latency(app, google, bench_google._member_ids(
+        app, size.program_id, 1))
     assert math.isfinite(latency)
+
+
+def test_google_bench_prints_ratios_growth_and_verdict(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """bench_google's main on SQLite, 2 then 20 objects: both sizes with the ratio to the
+    old path, the cost growth, the object-level change and the latency, targets met."""
+    assert bench_google.main(["--objects", "20", "--databases", "sqlite",
+                              "--object-change", "3", "--trials", "2", "--check"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.strip().endswith("x")
+            and "us/object" in line]
+    assert [r[0] for r in rows] == ["2", "20"]
+    assert "cost per object at 20 over 2: class-only" in out
+    assert "20: class-only 1 Google calls (1 class, 0 object), 0 429s, 0 left pending; " \
+        "old path 20 pending after the commit" in out
+    assert "on 3 objects at the stand-in's 20 requests/s: 4 Google calls (1 class, " \
+        "3 object)" in out and "3 distinct objects" in out
+    assert "over 2 trials" in out and "targets met" in out
 
 
 def test_publish_bench_reaches_every_card(make_app: Any, apns: Any,

@@ -31,11 +31,17 @@ def cwd(tmp_path: Path) -> Path:
     return path
 
 
+LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+ENGLISH = {"LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8"}
+"""An in-process CliRunner environment that speaks English whatever the shell's locale."""
+
+
 def env_for(home: Path, **extra: str) -> dict[str, str]:
-    """The environment without WALLETPASS_* or XDG settings, HOME pointed at a temp folder."""
+    """The environment without WALLETPASS_* or XDG settings, HOME pointed at a temp folder,
+    in English unless `extra` sets a language."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("WALLETPASS_", "XDG_"))}
-    env.update({"HOME": str(home), **extra})
+           if not k.startswith(("WALLETPASS_", "XDG_")) and k not in LANGUAGE_VARIABLES}
+    env.update({"HOME": str(home), "LANG": "C.UTF-8", **extra})
     return env
 
 
@@ -74,7 +80,7 @@ def test_create_merchant_before_serve_from_another_folder(home: Path, cwd: Path)
     assert (data / "walletpass.db").is_file() and (data / "dev-certs").is_dir()
     listed = run("list-merchants", cwd=home, env=env)  # another folder, the same data
     assert listed.returncode == 0, listed.stderr
-    assert "Bean There\towner@bean.example\t1 active key(s)" in listed.stdout
+    assert "Bean There\towner@bean.example\t1 active key" in listed.stdout
     xdg = run("list-merchants", cwd=cwd, env={**env, "XDG_DATA_HOME": str(home / "xdg")})
     assert "No merchants yet" in xdg.stdout
     assert (home / "xdg" / "walletpass" / "walletpass.db").is_file()
@@ -114,7 +120,7 @@ def test_api_keys_are_created_rotated_and_revoked(home: Path, cwd: Path) -> None
     assert again.returncode == 1 and "already revoked" in again.stderr
     unknown = run("revoke-api-key", "99", cwd=cwd, env=env)
     assert unknown.returncode == 1 and "Error: There is no API key 99." in unknown.stderr
-    assert "1 active key(s)" in run("list-merchants", cwd=cwd, env=env).stdout
+    assert "\t1 active key\n" in run("list-merchants", cwd=cwd, env=env).stdout
     assert files_under(cwd) == []
 
 
@@ -122,7 +128,7 @@ def test_revoked_and_rotated_keys_stop_working(make_app: object) -> None:
     from flask import Flask
 
     app: Flask = make_app()  # type: ignore[operator]
-    runner = app.test_cli_runner()
+    runner = app.test_cli_runner(env=ENGLISH)
     key1 = runner.invoke(main, args=["create-merchant", "--name", "A", "--email", "a@b.example"]
                          ).output.strip().splitlines()[-1]
     client = app.test_client()
@@ -167,3 +173,66 @@ def test_processes_starting_at_once_migrate_one_after_the_other(home: Path, cwd:
 def test_data_dir_default_is_documented() -> None:
     documented = dict((var, default) for var, default, _ in Settings.documentation())
     assert "~/.local/share/walletpass" in documented["WALLETPASS_DATA_DIR"]
+
+
+@pytest.mark.parametrize(("environ", "lang"), [
+    ({"LANG": "th_TH.UTF-8"}, "th"),
+    ({"LC_ALL": "vi_VN.UTF-8", "LANG": "th_TH.UTF-8"}, "vi"),
+    ({"LC_MESSAGES": "ms_MY.UTF-8", "LANG": "en_US.UTF-8"}, "ms"),
+    ({"LANGUAGE": "zh_TW:en", "LANG": "C.UTF-8"}, "zh-Hant"),
+    ({"LANG": "zh_HK.Big5"}, "zh-Hant"),
+    ({"LANGUAGE": "fr:th", "LANG": "fr_FR.UTF-8"}, "th"),
+    ({"LANG": "zh_CN.UTF-8"}, "en"),  # Simplified Chinese is not shipped
+    ({"LANG": "de_DE.UTF-8"}, "en"),
+    ({"LANG": "C", "LANGUAGE": ""}, "en"),
+    ({"LC_ALL": "POSIX", "LANG": "th_TH.UTF-8"}, "en"),
+    ({}, "en"),
+])
+def test_language_comes_from_the_locale_variables(environ: dict[str, str], lang: str) -> None:
+    from app.cli_i18n import cli_language
+
+    assert cli_language(environ) == lang
+
+
+def test_help_texts_in_thai(home: Path, cwd: Path) -> None:
+    env = env_for(home, LANG="th_TH.UTF-8")
+    listing = run("--help", cwd=cwd, env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.startswith("วิธีใช้: walletpass [OPTIONS] COMMAND [ARGS]...")
+    for thai in ("บัตรสะสมแต้มบน Apple Wallet และ Google Wallet", "คำสั่ง:", "ตัวเลือก:",
+                 "สร้างร้านค้าและแสดงคีย์ API ใหม่ในบรรทัดสุดท้าย", "แสดงข้อความนี้แล้วจบการทำงาน"):
+        assert thai in listing.stdout
+    assert "Create a merchant" not in listing.stdout
+    serve = run("serve", "--help", cwd=cwd, env=env).stdout
+    assert "ที่อยู่ที่จะรอรับการเชื่อมต่อ  [ค่าเริ่มต้น: 127.0.0.1]" in serve
+    english = run("serve", "--help", cwd=cwd, env=env_for(home)).stdout
+    assert "Address to listen on.  [default: 127.0.0.1]" in english
+    assert files_under(home) == [] and files_under(cwd) == []
+
+
+def test_messages_and_errors_in_thai_and_counted_in_english(make_app: object) -> None:
+    from flask import Flask
+
+    app: Flask = make_app()  # type: ignore[operator]
+    thai = app.test_cli_runner(env={**ENGLISH, "LANG": "th_TH.UTF-8"})
+    made = thai.invoke(main, args=["create-merchant", "--name", "ร้านกาแฟ", "--email",
+                                   "a@b.example"])
+    assert made.exit_code == 0, made.output
+    assert "สร้างร้านค้า 1 (ร้านกาแฟ) แล้ว คีย์ API (แสดงครั้งเดียว):" in made.output
+    assert "คีย์ที่ใช้งานอยู่ 1 รายการ" in thai.invoke(main, args=["list-merchants"]).output
+    unknown = thai.invoke(main, args=["revoke-api-key", "99"])
+    assert unknown.exit_code == 1 and "ข้อผิดพลาด: ไม่มีคีย์ API 99" in unknown.output
+    bad = thai.invoke(main, args=["create-merchant", "--name", "x", "--email", "nope"])
+    assert bad.exit_code == 1 and "ข้อผิดพลาด: email: ไม่ใช่อีเมลที่ถูกต้อง" in bad.output
+    short = thai.invoke(main, args=["create-merchant", "--name", "x", "--email", "x@b.example",
+                                    "--password", "short"])
+    assert "รหัสผ่านต้องยาวอย่างน้อย 10 ตัวอักษร" in short.output
+    english = app.test_cli_runner(env=ENGLISH)
+    assert "\t1 active key\n" in english.invoke(main, args=["list-merchants"]).output
+    assert english.invoke(main, args=["create-api-key", "--merchant", "1"]).exit_code == 0
+    assert "\t2 active keys\n" in english.invoke(main, args=["list-merchants"]).output
+    for lang, words in (("vi_VN.UTF-8", "2 khóa đang dùng"), ("ms_MY.UTF-8", "2 kunci aktif"),
+                        ("zh_TW.UTF-8", "2 把有效金鑰")):
+        listed = app.test_cli_runner(env={**ENGLISH, "LANG": lang}).invoke(
+            main, args=["list-merchants"])
+        assert words in listed.output

@@ -128,7 +128,8 @@ def test_every_code_label_and_counter_message_is_translated() -> None:
     from app.dashboard.i18n import LABELS, REASONS, WORDING
     from app.dashboard.members import ACTION_WORDING
 
-    sentences = (set(LABELS.values()) | {s for _p, s in REASONS if s} | set(WORDING.values())
+    reasons = {s[0] if isinstance(s, tuple) else s for _p, s in REASONS if s}
+    sentences = (set(LABELS.values()) | reasons | set(WORDING.values())
                  | set(ACTION_WORDING.values()) | {"Write the amount with a dot, like 12.50."})
     missing = sorted(s for s in sentences if s not in CATALOG)
     assert not missing, missing

@@ -261,14 +261,14 @@ def test_every_shared_rule_message_is_translated_in_five_languages() -> None:
     failures = rule_failures()
     assert len({f.template for f in failures}) == len(failures)  # each a message of its own
     for failure in failures:
-        sentence = WORDING.get(failure.template) or failure.template[:1].upper() + \
-            failure.template[1:]
+        sentence = WORDING.get(failure.template) or failure.template  # the rule's own words
         assert sentence in CATALOG, sentence
         with Flask(__name__).test_request_context():
             english = rule_message(failure.template, failure.values, "en")
             shown = {lang: rule_message(failure.template, failure.values, lang)
                      for lang in ("th", "zh-Hant", "vi", "ms")}
-        assert english == sentence.format(**{k: str(v) for k, v in failure.values.items()})
+        written = sentence.format(**{k: str(v) for k, v in failure.values.items()})
+        assert english == written[:1].upper() + written[1:]  # a sentence next to the field
         assert all(text and text != english for text in shown.values()), (english, shown)
     assert {"is required."} <= set(WORDING)  # a missing field, too
 

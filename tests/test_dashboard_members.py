@@ -4,6 +4,7 @@ staff user), the scanner's code look-up, limits and undo, voiding, the CSV expor
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from typing import Any
@@ -140,6 +141,26 @@ def test_earn_limit_per_member_is_enforced_with_a_clear_message(app: Flask,
     assert "already earned in the last 60 minutes" in shown
     with app.app_context():
         assert db.session.get(Member, member["id"]).points == 5
+
+
+def test_earn_limits_of_one_read_in_the_singular_and_in_thai(app: Flask,
+                                                            client: FlaskClient) -> None:
+    _api, program_id, member = setup(app, client)
+    post(client, "/scan/settings", {"program": program_id, "cooldown": "1", "per_day": "0"},
+         page="/scan")
+    page = f"/scan/members/{member['id']}"
+    form_post(client, page, f"{page}/earn", {"amount": "5"})
+    refused = form_post(client, page, f"{page}/earn", {"amount": "5"})
+    shown = html.unescape(client.get(refused.location).get_data(as_text=True))
+    assert "already earned in the last 1 minute; the next earn" in shown
+    post(client, "/scan/settings", {"program": program_id, "cooldown": "0", "per_day": "1"},
+         page="/scan")
+    refused = form_post(client, page, f"{page}/earn", {"amount": "5"})
+    shown = html.unescape(client.get(refused.location).get_data(as_text=True))
+    assert "This member reached today's limit of 1 earn." in shown
+    post(client, "/language", {"lang": "th", "next": "/"})
+    refused = form_post(client, page, f"{page}/earn", {"amount": "5"})
+    assert "สมาชิกนี้สะสมครบ 1 ครั้งของวันนี้แล้ว" in client.get(refused.location).get_data(True)
 
 
 def test_enroll_on_the_spot_shows_the_card_page_as_a_qr_code(app: Flask,

@@ -19,7 +19,7 @@ from app.members import search
 from app.models import MailDelivery, Member, MemberImport
 from app.models.base import utcnow
 from tests.conftest import Api
-from tests.dashboard_helpers import csrf_of, log_in, new_owner
+from tests.dashboard_helpers import csrf_of, log_in, new_owner, post
 from tests.test_imports import run_imports
 
 ROW = re.compile(r'<a href="/members/(\d+)">')
@@ -166,6 +166,33 @@ def test_an_upload_works_as_plain_forms(app: Flask, client: FlaskClient) -> None
     with app.app_context():
         new = db.session.scalars(select(Member).where(Member.email == "new1@example.test")).one()
         assert new.name == "New One" and new.import_id is not None
+
+
+def test_the_import_check_speaks_thai(app: Flask, client: FlaskClient) -> None:
+    """Row errors, the fields they name and the mapper's field names in the reader's language;
+    the API keeps its English messages and answers only row, field and message."""
+    api, pid = owner_with_program(app, client)
+    post(client, "/language", {"lang": "th", "next": "/"})
+    body = "email,birthday,Member no\nnot-an-email,1990-01-01,1\nok@example.test,2999-01-01,2\n"
+    page = client.get(upload(client, pid, body).location).get_data(as_text=True)
+    assert "#2 · อีเมล: ไม่ใช่อีเมลที่ถูกต้อง" in page
+    assert "#3 · วันเกิด: ต้องเป็นวันที่ในอดีต เขียนแบบ YYYY-MM-DD" in page
+    assert '<option value="external_id" >หมายเลขลูกค้า</option>' in page
+    assert '<option value="email" selected>อีเมล</option>' in page
+    assert "not a valid email" not in page
+    dry = client.post("/distribution/imports", data={
+        "csrf_token": csrf_of(client, "/distribution"), "program": str(pid), "dry_run": "1",
+        "file": (io.BytesIO(body.encode()), "list.csv")}).get_json()
+    assert [(e["row"], e["field"]) for e in dry["errors"]] == [(2, "อีเมล"), (3, "วันเกิด")]
+    assert dry["errors"][0]["message"] == "ไม่ใช่อีเมลที่ถูกต้อง"
+    empty = upload(client, pid, "")
+    assert empty.status_code == 422 and "ไฟล์ว่างเปล่า" in empty.get_data(as_text=True)
+    r = api.client.post(f"/api/v1/programs/{pid}/imports?dry_run=true", data=body.encode(),
+                        headers={**api.headers, "Content-Type": "text/csv"})
+    errors = r.get_json()["errors"]
+    assert [sorted(e) for e in errors] == [["field", "message", "row"]] * 2
+    assert errors[0] == {"row": 2, "field": "email",
+                         "message": "'email' is not a valid email address."}
 
 
 def test_each_import_counts_exactly_its_own_welcome_mails(app: Flask,

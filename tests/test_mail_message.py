@@ -97,6 +97,24 @@ def test_every_kind_in_every_language(kind: str, language: str) -> None:
     assert "background:#3b2417" in html and "color:#fff8ee" in html
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_single_point_reads_in_the_singular(language: str) -> None:
+    """'1 point expires', '2 points expire' in English; the other languages' one form."""
+    one = build_message(sample("points_expiring", language, points="1", date="2026-09-30"))
+    two = build_message(sample("points_expiring", language, points="2", date="2026-09-30"))
+    reward = build_message(sample("reward_available", language, points="1", reward="Cake"))
+    if language == "en":
+        assert one["Subject"] == "1 point expires on 2026-09-30"
+        assert two["Subject"] == "2 points expire on 2026-09-30"
+        body = one.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "Use it by 2026-09-30: after that day it is gone." in body
+        assert "You have 1 point, enough for Cake." in reward.get_body(  # type: ignore[union-attr]
+            ("plain",)).get_content()
+    else:
+        assert "1" in one["Subject"] and "point" not in one["Subject"]
+        assert one["Subject"].replace("1", "2") == two["Subject"]
+
+
 def test_headers_of_a_mail() -> None:
     message = build_message(sample())
     assert message["From"] == "Bean There Cafe <no-reply@wallet.example.test>"

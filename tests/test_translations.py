@@ -58,6 +58,16 @@ def test_code_messages_are_in_every_catalog():
         assert not missing, (locale, missing[:20])
 
 
+def test_every_catalog_entry_is_marked_in_the_code():
+    """No entry lives only in the catalogs: `pybabel update` (README) would mark it obsolete."""
+    messages = extracted()
+    for locale in PLURAL_FORMS:
+        stale = sorted((m.context, m.id if isinstance(m.id, str) else m.id[0])
+                       for m in catalog(locale) if m.id
+                       and (m.context, m.id if isinstance(m.id, str) else m.id[0]) not in messages)
+        assert not stale, (locale, stale[:20])
+
+
 def _filled(message) -> bool:
     """True when every form of a catalog entry is translated."""
     strings = message.string if isinstance(message.string, tuple) else (message.string,)
@@ -133,3 +143,43 @@ def test_counted_points_in_the_tier_mail_read_right():
     assert points_amount("vi", 1) == "1 điểm" and points_amount("ms", 5) == "5 mata"
     shown = values("tier_near", {"needed": "1", "basis": "points", "tier": "Gold"}, "en", "THB")
     assert shown["needed"] == "1 point"
+
+
+COUNTED = [  # (singular, plural, values): the counted messages of the counter and the staff page
+    ("This member already earned in the last {minutes} minute; the next earn is allowed at "
+     "{time}.", "This member already earned in the last {minutes} minutes; the next earn is "
+     "allowed at {time}.", {"time": "10:15"}),
+    ("Only your own last action of the last {minutes} minute can be undone here.",
+     "Only your own last action of the last {minutes} minutes can be undone here.", {}),
+    ("Or pass this link on yourself, by chat for example (it works once, for {days} day):",
+     "Or pass this link on yourself, by chat for example (it works once, for {days} days):", {}),
+]
+
+
+@pytest.mark.parametrize(("singular", "plural", "values"), COUNTED)
+def test_counted_messages_read_right_in_all_five_languages(singular, plural, values):
+    """'1 minute' and '2 minutes' in English; one form holding the number elsewhere."""
+    from app.errors import DomainError
+
+    name = "days" if "{days}" in plural else "minutes"
+    one = DomainError((singular, plural), count=1, values={name: 1, **values})
+    two = DomainError((singular, plural), count=2, values={name: 2, **values})
+    unit = "day" if name == "days" else "minute"
+    assert f"1 {unit}" in one.message and f"1 {unit}s" not in one.message
+    assert f"2 {unit}s" in two.message
+    assert i18n.error_message("en", one) == one.message
+    for lang in i18n.LANGUAGES[1:]:
+        for error, n in ((one, "1"), (two, "2")):
+            shown = i18n.error_message(lang, error)
+            assert n in shown and shown != error.message, (lang, shown)
+            assert shown == i18n.ngettext(lang, singular, plural, int(n), **error.values)
+
+
+def test_counted_reasons_and_reward_summaries():
+    """The expiry reason and a reward's cost say "1 point" and "2 points"."""
+    from app.dashboard.i18n import reason
+
+    assert reason("Expiry of 1 points from transaction 7", "en") == "1 point of transaction 7"
+    assert reason("Expiry of 2 points from transaction 7", "en") == "2 points of transaction 7"
+    assert reason("Expiry of 1 points from transaction 7", "th") == "1 แต้มจากรายการ 7"
+    assert reason("Expiry of 3 points from transaction 7", "vi") == "3 điểm của giao dịch 7"

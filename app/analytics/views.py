@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, request
 
 from app.analytics.access import require_analytics_access
-from app.analytics.charts import CHARTS, Chart, Report, chart_text, svg, to_csv
+from app.analytics.charts import CHARTS, Chart, Report, svg, to_csv
 from app.analytics.period import FIRST_DAY, LAST_DAY, MAX_DAYS, Period, local_day
 from app.errors import NotFound, ValidationError
-from app.i18n import ngettext
+from app.i18n import gettext, ngettext
 from app.models import Program
 from app.models.base import utcnow
 from app.wallet.i18n import DEFAULT_LANGUAGE, best_language, normalize_language
@@ -51,11 +51,11 @@ def parse_period(program: Program, first: str | None, last: str | None,
             try:
                 days[name] = date.fromisoformat(value)
             except ValueError:
-                errors[name] = chart_text(lang, "Use a date such as 2026-01-31.")
+                errors[name] = gettext(lang, "Use a date such as 2026-01-31.")
                 continue
             if not FIRST_DAY <= days[name] <= LAST_DAY:
-                errors[name] = chart_text(lang, "Choose days between {first} and {last}.",
-                                          first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+                errors[name] = gettext(lang, "Choose days between {first} and {last}.",
+                                       first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
     fallback = Period(program.zone, today - timedelta(days=DEFAULT_DAYS - 1), today)
     if errors:
         return fallback, errors

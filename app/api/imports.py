@@ -98,18 +98,19 @@ def create_import(program_id: int, spooled: csvread.Spooled, options: ImportOpti
     declared = csvread.encoding_name(options.encoding or charset)
     upload = ops.check_upload(spooled, declared, ops.parse_mapping(options.mapping))
     if options.dry_run:
-        return ops.preview(program, upload), 200
+        return ops.api_answer(ops.preview(program, upload)), 200
     if not options.consent_basis:
         raise ValidationError("Missing required field 'consent_basis': say why these "
                               "customers may be mailed (e.g. \"Customers who joined our paper "
                               "card program and agreed to receive e-mails\").",
                               details={"fields": [{"field": "consent_basis",
                                                    "message": "Missing required field."}]})
-    return ops.import_json(ops.start_import(program, upload, options.consent_basis)), 202
+    return ops.api_answer(ops.import_json(ops.start_import(program, upload,
+                                                           options.consent_basis))), 202
 
 
 @bp.get("/imports/<int:import_id>")
 @operation("Show an import's progress", response=ImportStatus)
 def show_import(import_id: int):  # type: ignore[no-untyped-def]
     """An import's status and counts."""
-    return ops.import_json(ops.get_import(g.merchant, import_id))
+    return ops.api_answer(ops.import_json(ops.get_import(g.merchant, import_id)))

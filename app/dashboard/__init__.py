@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, render_template
 
+from app import i18n as catalogs
 from app.analytics.access import use_access_check
 from app.dashboard import i18n, security
 from app.errors import DomainError
@@ -38,8 +39,10 @@ def _before() -> None:
 
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
-    """What every dashboard template uses: t(), the CSRF token, the user and languages."""
+    """What every dashboard template uses: t(), the CSRF token, the user and languages
+    (gettext_noop marks a text that a macro translates, for the catalogs)."""
     return {"t": i18n.translate, "tn": i18n.translate_plural, "label": i18n.label,
+            "gettext_noop": catalogs.gettext_noop,
             "reason": i18n.reason,
             "csrf_token": security.csrf_token,
             "languages": i18n.LANGUAGES, "html_lang": i18n.HTML_LANG}
@@ -87,7 +90,7 @@ def field_errors(exc: DomainError) -> dict[str, str]:
         out.setdefault(_field_name(item.get("field", "")) or "_",
                        i18n.translate(str(item.get("message", exc.message))))
     if not out:
-        out["_"] = i18n.translate(exc.message)
+        out["_"] = i18n.error_message(exc)
     return out
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.merchants.operations import create_merchant
 from app.models import Invitation, LoginFailure, Membership, Merchant, User
 from app.models.account import ROLES
@@ -184,7 +185,8 @@ def authenticate(form: LoginForm, address: str) -> User | None:
     keys = login_keys(form.email, address)
     blocked = [row for k in keys if (row := _failures(k)) is not None and row.count >= limit]
     if blocked:
-        raise TooManyAttempts("Too many failed attempts. Wait a few minutes and try again.",
+        raise TooManyAttempts(gettext_noop(
+            "Too many failed attempts. Wait a few minutes and try again."),
                               retry_after=_seconds_left(blocked))
     user = user_by_email(form.email)
     if _verify(user, form.password):

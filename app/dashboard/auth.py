@@ -11,6 +11,7 @@ from app.dashboard import accounts, bp, committed, field_errors, page, security
 from app.dashboard.i18n import LANGUAGES
 from app.dashboard.mails import invitation_mail, reset_mail
 from app.errors import DomainError, ValidationError
+from app.i18n import gettext_noop
 from app.links import public_url
 from app.validation import parse
 
@@ -47,7 +48,7 @@ def login() -> Answer:
                     errors=field_errors(exc))
     if user is None:
         return page("login.html", 401, next=request.form.get("next", ""), values=values,
-                    errors={"_": "Wrong e-mail or password."})
+                    errors={"_": gettext_noop("Wrong e-mail or password.")})
     security.log_in(user)
     return redirect(security.safe_next(request.form.get("next")))
 
@@ -92,11 +93,11 @@ def reset_password(token: str) -> Answer:
     """Choose a new password with a reset link's token (once, within an hour)."""
     user = accounts.user_for_reset(token)
     if request.method == "GET":
-        return page("password.html", heading="Choose a new password", errors={})
+        return page("password.html", heading=gettext_noop("Choose a new password"), errors={})
     try:
         form = parse(accounts.PasswordForm, _form())
     except ValidationError as exc:
-        return page("password.html", 422, heading="Choose a new password",
+        return page("password.html", 422, heading=gettext_noop("Choose a new password"),
                     errors=field_errors(exc))
     accounts.set_password(user, form.password)
     security.log_in(user)
@@ -109,7 +110,8 @@ def accept_invitation(token: str) -> Answer:
     """Accept an invitation: a newcomer chooses a password; then the dashboard opens."""
     row = accounts.open_invitation(token)
     existing = accounts.user_by_email(row.email)
-    context: dict[str, Any] = {"heading": "Join {business}", "business": row.merchant.name,
+    context: dict[str, Any] = {"heading": gettext_noop("Join {business}"),
+                               "business": row.merchant.name,
                "invitation": row, "needs_password": existing is None}
     if request.method == "GET":
         return page("password.html", errors={}, **context)

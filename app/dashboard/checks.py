@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from app.i18n import gettext_noop
 from app.wallet import i18n
 from app.wallet.images import IMAGE_SPECS
 from app.wallet.templates import contrast_ratio
@@ -49,8 +50,9 @@ def _truncation(design: dict[str, Any]) -> list[Check]:
     for key, limit in LIMITS.items():
         value = str(design.get(key) or "")
         if len(value) > limit:
-            out.append(Check("warning", key, "“{text}” is {length} characters long: phones "
-                             "cut it after about {limit}.",
+            out.append(Check("warning", key, gettext_noop(
+                "“{text}” is {length} characters long: phones "
+                "cut it after about {limit}."),
                              {"text": value, "length": len(value), "limit": limit}))
     return out
 
@@ -60,10 +62,12 @@ def _contrast(design: dict[str, Any]) -> list[Check]:
     background = design.get("background_color") or "#000000"
     out = []
     for key, floor, level, message in (
-            ("foreground_color", TEXT_CONTRAST, "error", "Text colour: low contrast, {ratio}:1 "
-             "against the background (at least {floor}:1 is easy to read)."),
-            ("label_color", LABEL_CONTRAST, "warning", "Label colour: low contrast, {ratio}:1 "
-             "against the background (at least {floor}:1 is easy to read).")):
+            ("foreground_color", TEXT_CONTRAST, "error", gettext_noop(
+                "Text colour: low contrast, {ratio}:1 "
+                "against the background (at least {floor}:1 is easy to read).")),
+            ("label_color", LABEL_CONTRAST, "warning", gettext_noop(
+                "Label colour: low contrast, {ratio}:1 "
+                "against the background (at least {floor}:1 is easy to read)."))):
         ratio = contrast_ratio(design.get(key) or "#FFFFFF", background)
         if ratio < floor:
             out.append(Check(level, key, message,
@@ -79,18 +83,21 @@ def _images(sources: dict[str, tuple[int, int] | None], present: set[str]) -> li
         size = sources.get(kind)
         if size is None:
             if kind not in present:
-                out.append(Check("error", kind, "The card has no {kind} image.", {"kind": kind}))
+                out.append(Check("error", kind, gettext_noop("The card has no {kind} image."), {
+                    "kind": kind}))
             continue
         (width, height), (min_w, min_h) = size, MIN_SOURCE[kind]
         if width < min_w or height < min_h:
-            out.append(Check("warning", kind, "The {kind} image is {width}×{height} pixels: "
-                             "upload at least {min_w}×{min_h} so it stays sharp.",
+            out.append(Check("warning", kind, gettext_noop(
+                "The {kind} image is {width}×{height} pixels: "
+                "upload at least {min_w}×{min_h} so it stays sharp."),
                              {"kind": kind, "width": width, "height": height,
                               "min_w": min_w, "min_h": min_h}))
         if kind == "strip" and abs(width / height - STRIP_RATIO) / STRIP_RATIO > 0.08:
             cut = "top and bottom" if width / height < STRIP_RATIO else "left and right"
-            out.append(Check("warning", kind, "The strip will be cropped ({cut} are cut "
-                             "off): its shape is not 375×123.", {"cut": cut}))
+            out.append(Check("warning", kind, gettext_noop(
+                "The strip will be cropped ({cut} are cut "
+                "off): its shape is not 375×123."), {"cut": cut}))
     return out
 
 
@@ -104,6 +111,7 @@ def _untranslated(design: dict[str, Any]) -> list[Check]:
         for key in TRANSLATED:
             text = str(design.get(key) or "").strip()
             if text and i18n.translate(text, lang, overrides) == text:
-                out.append(Check("warning", f"tr-{lang}-{key}", "Not translated into "
-                                 "{language}: {what}.", {"language": lang, "what": key}))
+                out.append(Check("warning", f"tr-{lang}-{key}",
+                                 gettext_noop("Not translated into {language}: {what}."),
+                                 {"language": lang, "what": key}))
     return out

@@ -23,9 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from app.dashboard.i18n import error_message
 from app.dashboard.security import RANKS
 from app.errors import Conflict, DomainError, ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop, ngettext_noop
 from app.loyalty import operations
 from app.loyalty.rules import defaults, rules_of
 from app.loyalty.schemas import Void
@@ -71,7 +73,7 @@ def once(key: str, form: Mapping[str, str], action: Callable[[], dict[str, Any]]
     """Run `action` once for this merchant and key; a repeat replays its first answer."""
     key = key.strip()
     if not key or len(key) > 150 or not key.isprintable():
-        raise ValidationError("This form has no valid key; reload the page.")
+        raise ValidationError(gettext_noop("This form has no valid key; reload the page."))
     digest, merchant_id = _digest(form), g.membership.merchant_id
     stored = _find(merchant_id, key)
     if stored is None:
@@ -87,7 +89,8 @@ def once(key: str, form: Mapping[str, str], action: Callable[[], dict[str, Any]]
             record.status, record.response = 201, result
             return result
     if stored is None or stored.request_hash != digest:
-        raise ValidationError("This form was already sent with other values; reload the page.")
+        raise ValidationError(gettext_noop(
+            "This form was already sent with other values; reload the page."))
     return dict(stored.response or {})
 
 
@@ -124,15 +127,21 @@ def check_limits(member: Member, now: datetime | None = None) -> None:
             func.max(LedgerEntry.created_at)))
         if last is not None and last > now - window:
             at = (last + window).astimezone(member.program.zone).strftime("%H:%M")
-            raise TooSoon("This member already earned in the last {minutes} minutes; the "
-                          "next earn is allowed at {time}.",
-                          details={"minutes": rules.earn_cooldown_minutes, "time": at})
+            minutes = rules.earn_cooldown_minutes
+            raise TooSoon(ngettext_noop(
+                "This member already earned in the last {minutes} minute; the next earn is "
+                "allowed at {time}.",
+                "This member already earned in the last {minutes} minutes; the next earn is "
+                "allowed at {time}."), count=minutes, values={"minutes": minutes, "time": at},
+                details={"minutes": minutes, "time": at})
     if rules.earns_per_day:
         today = db.session.scalar(_live_earns(member.id).with_only_columns(func.count())
                                   .where(LedgerEntry.created_at >=
                                          start_of_day(member.program, now)))
         if (today or 0) >= rules.earns_per_day:
-            raise TooSoon("This member reached today's limit of {count} earns.",
+            raise TooSoon(ngettext_noop("This member reached today's limit of {count} earn.",
+                                        "This member reached today's limit of {count} earns."),
+                          count=rules.earns_per_day, values={"count": rules.earns_per_day},
                           details={"count": rules.earns_per_day})
 
 
@@ -166,8 +175,11 @@ def undoable(entry: LedgerEntry, now: datetime | None = None) -> bool:
 def undo(entry: LedgerEntry) -> LedgerEntry:
     """Void the entry as an undo by this user, within the rules of `undoable`."""
     if not undoable(entry):
-        raise Conflict("Only your own last action of the last {minutes} minutes can be "
-                       "undone here.", code="not_undoable", details={"minutes": UNDO_MINUTES})
+        raise Conflict(ngettext_noop(
+            "Only your own last action of the last {minutes} minute can be undone here.",
+            "Only your own last action of the last {minutes} minutes can be undone here."),
+            code="not_undoable", count=UNDO_MINUTES, values={"minutes": UNDO_MINUTES},
+            details={"minutes": UNDO_MINUTES})
     return operations.void(entry, staffed(Void(reason="undo at the counter")))
 
 
@@ -181,10 +193,9 @@ def staff_names(entries: list[LedgerEntry]) -> dict[str, str]:
         select(User.id, User.email).where(User.id.in_(ids))).all()}
 
 
-def message_of(exc: DomainError, say: Callable[..., str]) -> str:
-    """A domain error's message for a person, translated by `say` with its details."""
-    values = {k: v for k, v in (exc.details or {}).items() if isinstance(v, (str, int))}
+def message_of(exc: DomainError, lang: str | None = None) -> str:
+    """A domain error's message for a person, in the request's (or the given) language."""
     try:
-        return say(exc.message, **values) if values else say(exc.message)
+        return error_message(exc, lang)
     except (KeyError, IndexError, ValueError):
         return exc.message

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import bp, checks, committed, drafts, field_errors, page, preview, security
 from app.errors import ValidationError
+from app.i18n import gettext_noop
 from app.models import Program
 from app.programs.operations import create_program, get_program, list_programs
 from app.programs.schemas import ProgramCreate
@@ -24,12 +25,18 @@ def _program(program_id: int) -> Program:
     return get_program(g.membership.merchant, program_id)
 
 
+STARTER_NAMES = {"cafe": gettext_noop("Cafe"), "laundromat": gettext_noop("Laundromat"),
+                 "retail": gettext_noop("Retail")}
+"""How the chooser names each starter template (pass_templates/<key>)."""
+
+
 def _starter_designs() -> list[dict[str, Any]]:
     """The starter templates with their colours and names, for the chooser."""
     out = []
     for name in templates.list_templates():
         design = templates.load_template(name)
-        out.append({"key": name, "name": design["name"], "bg": design["background_color"],
+        out.append({"key": name, "label": STARTER_NAMES.get(name, name.capitalize()),
+                    "name": design["name"], "bg": design["background_color"],
                     "fg": design["foreground_color"], "logo_text": design["logo_text"]})
     return out
 

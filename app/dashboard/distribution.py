@@ -12,10 +12,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from app import links
 from app.api.posters import poster_spec
 from app.dashboard import bp, committed, counter, field_errors, page, security
-from app.dashboard.i18n import translate
+from app.dashboard.i18n import error_message, rule_message, translate
 from app.distribution import csvread, imports, posters
 from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.locations.operations import get_location, list_locations
 from app.mail.channel import ENROLLED
 from app.models import MailDelivery, Member, MemberImport, Merchant, Program
@@ -37,7 +38,7 @@ def distribution_page(status: int = 200, errors: dict[str, str] | None = None) -
               "locations": [(loc, links.signup_link(p.id, loc.id))
                             for loc in list_locations(p)]} for p in programs]
     return page("distribution.html", status, cards=cards, sizes=tuple(posters.SIZES_MM),
-                formats=posters.FORMATS, programs=programs, fields=imports.FIELDS,
+                formats=posters.FORMATS, programs=programs, fields=FIELD_LABELS,
                 imports=recent_imports(g.membership.merchant), key=counter.new_key(),
                 errors=errors or {})
 
@@ -77,8 +78,31 @@ def import_mails(job: MemberImport) -> dict[str, int]:
 
 
 def progress_json(job: MemberImport) -> dict[str, Any]:
-    """An import's progress with its mails, for the page's polling."""
-    return {**imports.import_json(job), "mails": import_mails(job)}
+    """An import's progress with its mails, for the page's polling (in the reader's words)."""
+    return {**for_people(imports.import_json(job)), "mails": import_mails(job)}
+
+
+FIELD_LABELS = {"email": gettext_noop("E-mail"), "name": gettext_noop("Name"),
+                "birthday": gettext_noop("Birthday"), "phone": gettext_noop("Phone"),
+                "external_id": gettext_noop("Customer number"),
+                "language": gettext_noop("Language")}
+"""How the column mapper and the row errors name each member field (imports.FIELDS)."""
+
+
+def field_label(name: str | None) -> str:
+    """A member field as the reader calls it ("" for a row error of no field)."""
+    return translate(FIELD_LABELS[name]) if name in FIELD_LABELS else (name or "")
+
+
+def for_people(answer: dict[str, Any]) -> dict[str, Any]:
+    """A dry run's or an import's answer with its row errors and failure in the reader's
+    language: each row error's field named as the mapper names it, its message as the
+    dashboard words it next to a field."""
+    errors = [{"row": e["row"], "field": field_label(e.get("field")), "message":
+               rule_message(e["template"], e.get("values") or {}) if e.get("template")
+               else translate(str(e.get("message", "")))} for e in answer["errors"]]
+    failure = answer.get("failure")
+    return {**answer, "errors": errors, **({"failure": translate(failure)} if failure else {})}
 
 
 def recent_imports(merchant: Merchant) -> list[dict[str, Any]]:
@@ -100,17 +124,19 @@ def distribution_import() -> tuple[dict[str, Any], int]:
         return _upload()
     except DomainError as exc:
         db.session.rollback()
-        return {"error": {"code": exc.code, "message": translate(dashboard_message(exc)),
+        return {"error": {"code": exc.code, "message": dashboard_message(exc),
                           "fields": field_errors(exc) if exc.details else {}}}, exc.status
 
 
-NOT_CSV = "This file is not a CSV text file. Save the list as CSV (comma-separated) and " \
-    "upload that file."
+NOT_CSV = gettext_noop(
+    "This file is not a CSV text file. Save the list as CSV (comma-separated) and " \
+    "upload that file.")
 BINARY_STARTS = (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff",
                  b"GIF8", b"{\\rtf")
 """How files that are no CSV begin: PDF, a zip (xlsx, docx, numbers), old Office, images, RTF."""
-NO_EMAIL_COLUMN = "The file has no e-mail column. Choose below which column holds the " \
-    "e-mail addresses, or name that column \u201cemail\u201d in the file."
+NO_EMAIL_COLUMN = gettext_noop(
+    "The file has no e-mail column. Choose below which column holds the " \
+    "e-mail addresses, or name that column \u201cemail\u201d in the file.")
 
 
 def refuse_binary(spooled: csvread.Spooled) -> None:
@@ -125,18 +151,19 @@ def refuse_binary(spooled: csvread.Spooled) -> None:
 
 
 def dashboard_message(exc: DomainError) -> str:
-    """A refusal in the dashboard's words (the API's names its `mapping` option)."""
+    """A refusal in the dashboard's words (the API's names its `mapping` option), in the
+    reader's language."""
     if exc.code == "missing_email_column":
-        return NO_EMAIL_COLUMN
-    return exc.message
+        return translate(NO_EMAIL_COLUMN)
+    return error_message(exc)
 
 
 def spooled_upload() -> tuple[Program, csvread.Spooled]:
     """The form's card and its uploaded file, spooled (close it when done)."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ValidationError("Choose a CSV file.", details={"fields": [
-            {"field": "file", "message": "Choose a CSV file."}]})
+        raise ValidationError(gettext_noop("Choose a CSV file."), details={"fields": [
+            {"field": "file", "message": gettext_noop("Choose a CSV file.")}]})
     program = get_program(g.membership.merchant,
                           whole_number(request.form.get("program"), "program", 0, 1, MAX_ID))
     spooled = csvread.spool(upload.stream, current_app.config["SETTINGS"].IMPORT_MAX_BYTES)
@@ -157,12 +184,12 @@ def _upload() -> tuple[dict[str, Any], int]:
             request.form.get("encoding") or None), imports.parse_mapping(
             request.form.get("mapping")))
         if request.form.get("dry_run"):
-            return {"dry_run": True, **imports.preview(program, checked)}, 200
+            return {"dry_run": True, **for_people(imports.preview(program, checked))}, 200
         basis = request.form.get("consent_basis", "").strip()[:2000]
         if not basis:
-            raise ValidationError("Say why these customers may be mailed.", details={
+            raise ValidationError(gettext_noop("Say why these customers may be mailed."), details={
                 "fields": [{"field": "consent_basis", "message":
-                            "Say why these customers may be mailed."}]})
+                            gettext_noop("Say why these customers may be mailed.")}]})
         answer = counter.once(request.form.get("key", ""), form, lambda: {
             "id": imports.start_import(program, checked, basis).id})
     finally:

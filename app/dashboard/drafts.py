@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.models import AppleRegistration, GoogleObject, Member, Program, ProgramImage
 from app.programs.operations import set_image, update_program
 from app.programs.schemas import ProgramDesign
@@ -48,13 +49,18 @@ def current_design(program: Program) -> dict[str, Any]:
     return {**published_design(program), **((program.draft or {}).get("design") or {})}
 
 
-LABELS = {"name": "Card name", "organization_name": "Business name",
-          "description": "Description (for screen readers)", "logo_text": "Text beside the logo",
-          "background_color": "Background", "foreground_color": "Text", "label_color": "Labels",
-          "points_label": "Points label", "barcode_format": "Barcode type", "currency": "Currency",
-          "language": "Language you write the card in", "back_text": "About the program",
-          "terms": "Terms and conditions", "translations": "Languages", "logo": "Logo",
-          "strip": "Strip picture", "icon": "Icon"}
+LABELS = {"name": gettext_noop("Card name"), "organization_name": gettext_noop("Business name"),
+          "description": gettext_noop("Description (for screen readers)"),
+          "logo_text": gettext_noop("Text beside the logo"),
+          "background_color": gettext_noop("Background"), "foreground_color": gettext_noop("Text"),
+          "label_color": gettext_noop("Labels"),
+          "points_label": gettext_noop("Points label"), "barcode_format": "Barcode type",
+          "currency": "Currency",
+          "language": "Language you write the card in", "back_text": gettext_noop(
+              "About the program"),
+          "terms": gettext_noop("Terms and conditions"), "translations": "Languages",
+          "logo": "Logo",
+          "strip": gettext_noop("Strip picture"), "icon": gettext_noop("Icon")}
 """The designer's own label of each field and image (English; the page translates it)."""
 
 

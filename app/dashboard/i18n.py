@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from flask import g, request, session
 
 from app import i18n as catalogs
+from app.errors import DomainError
+from app.i18n import gettext_noop, ngettext_noop
 
-LANGUAGES = {"en": "English", "th": "ไทย", "zh-Hant": "繁體中文", "vi": "Tiếng Việt",
-             "ms": "Bahasa Melayu"}
+LANGUAGES = catalogs.LANGUAGE_NAMES
 HTML_LANG = {"en": "en", "th": "th", "zh-Hant": "zh-Hant", "vi": "vi", "ms": "ms"}
 _ACCEPT = {"en": "en", "th": "th", "zh-TW": "zh-Hant", "zh-HK": "zh-Hant", "zh-Hant": "zh-Hant",
            "zh": "zh-Hant", "vi": "vi", "ms": "ms"}
@@ -37,6 +38,11 @@ def translate(message: str, lang: str | None = None, **values: object) -> str:
     return catalogs.gettext(lang or g.get("lang") or "en", message, **values)
 
 
+def error_message(error: DomainError, lang: str | None = None) -> str:
+    """A refusal of the service in the request's (or the given) language."""
+    return catalogs.error_message(lang or g.get("lang") or "en", error)
+
+
 def translate_plural(singular: str, plural: str, count: int, lang: str | None = None,
                      /, **values: object) -> str:
     """The form of a counted message that fits `count`, in the request's (or given) language."""
@@ -44,14 +50,17 @@ def translate_plural(singular: str, plural: str, count: int, lang: str | None = 
 
 
 WORDING = {
-    'must be a number written as a string such as "12.50".': 'Must be a number such as "12.50".',
-    "is required.": "This field is required.",
-    "A free_item reward has no 'value'.": "A free item has no value; leave it empty.",
-    "A amount_off reward needs a 'value'.": "Say how much the reward takes off.",
-    "A percent_off reward needs a 'value'.": "Say what percentage the reward takes off.",
-    "'value' of a percent_off reward is at most 100.": "A percentage is at most 100.",
-    "Send exactly one of: points, amount.": "Type an amount or a number of points.",
-    "Send exactly one of: points, reward_id.": "Choose a reward or type a number of points.",
+    'must be a number written as a string such as "12.50".': gettext_noop(
+        'Must be a number such as "12.50".'),
+    "is required.": gettext_noop("This field is required."),
+    "A free_item reward has no 'value'.": gettext_noop("A free item has no value; leave it empty."),
+    "A amount_off reward needs a 'value'.": gettext_noop("Say how much the reward takes off."),
+    "A percent_off reward needs a 'value'.": gettext_noop(
+        "Say what percentage the reward takes off."),
+    "'value' of a percent_off reward is at most 100.": gettext_noop("A percentage is at most 100."),
+    "Send exactly one of: points, amount.": gettext_noop("Type an amount or a number of points."),
+    "Send exactly one of: points, reward_id.": gettext_noop(
+        "Choose a reward or type a number of points."),
 }
 """How the dashboard words a shared rule's message where the API's wording (about JSON
 strings and field names) would puzzle a person at a form."""
@@ -61,32 +70,42 @@ def rule_message(template: str, values: Mapping[str, object], lang: str | None =
     """A shared validation rule's message as a sentence next to its field, translated."""
     if template == "{text}" and str(values.get("text")) in WORDING:  # a model's own check
         template, values = WORDING[str(values["text"])], {}
-    sentence = WORDING.get(template) or template[:1].upper() + template[1:]
-    return translate(sentence, lang, **{key: str(value) for key, value in values.items()})
+    shown = {key: str(value) for key, value in values.items()}
+    if template in WORDING:
+        return translate(WORDING[template], lang, **shown)
+    sentence = translate(template, lang, **shown)  # the rule's own words, as a sentence
+    return sentence[:1].upper() + sentence[1:]
 
 
 LABELS = {
     # ledger entry kinds
-    "earn": "Earned", "redeem": "Redeemed", "adjust": "Correction", "donate": "Donation",
-    "void": "Cancelled", "expire": "Expired", "bonus_welcome": "Welcome bonus",
-    "bonus_referral": "Referral bonus", "bonus_birthday": "Birthday bonus",
+    "earn": gettext_noop("Earned"), "redeem": gettext_noop("Redeemed"),
+    "adjust": gettext_noop("Correction"), "donate": gettext_noop("Donation"),
+    "void": gettext_noop("Cancelled"), "expire": gettext_noop("Expired"),
+    "bonus_welcome": gettext_noop("Welcome bonus"),
+    "bonus_referral": gettext_noop("Referral bonus"),
+    "bonus_birthday": gettext_noop("Birthday bonus"),
     # where a member or an entry came from; "system" is also the actor of automatic entries
-    "api": "API", "pos": "Point of sale", "import": "Import", "poster": "Poster",
-    "link": "Card link", "signup": "Sign-up page", "dashboard": "Dashboard", "system": "Automatic",
+    "api": gettext_noop("API"), "pos": gettext_noop("Point of sale"),
+    "import": gettext_noop("Import"), "poster": gettext_noop("Poster"),
+    "link": gettext_noop("Card link"), "signup": gettext_noop("Sign-up page"),
+    "dashboard": gettext_noop("Dashboard"), "system": gettext_noop("Automatic"),
     # staff roles
-    "owner": "Owner", "manager": "Manager", "cashier": "Cashier",
+    "owner": gettext_noop("Owner"), "manager": gettext_noop("Manager"),
+    "cashier": gettext_noop("Cashier"),
     # states of an import
-    "checked": "Checked", "running": "Running", "done": "Done", "failed": "Failed",
+    "checked": gettext_noop("Checked"), "running": gettext_noop("Running"),
+    "done": gettext_noop("Done"), "failed": gettext_noop("Failed"),
 }
 """How the dashboard names the values stored as codes (kinds, sources, roles, states)."""
 
 REASONS = (
-    (re.compile(r"undo at the counter"), "Undone at the counter"),
+    (re.compile(r"undo at the counter"), gettext_noop("Undone at the counter")),
     (re.compile(r"Welcome bonus"), ""),
     (re.compile(r"Birthday bonus [0-9]{4}"), ""),
-    (re.compile(r"Referral of member (?P<id>[0-9]+)"), "Referral of member {id}"),
+    (re.compile(r"Referral of member (?P<id>[0-9]+)"), gettext_noop("Referral of member {id}")),
     (re.compile(r"Expiry of (?P<points>[0-9]+) points from transaction (?P<id>[0-9]+)"),
-     "{points} points of transaction {id}"),
+     ngettext_noop("{points} point of transaction {id}", "{points} points of transaction {id}")),
 )
 """The reasons the service itself writes on entries, as the dashboard says them ("": the
 entry's kind says it all); staff's own reasons are shown as they typed them."""
@@ -104,6 +123,8 @@ def reason(text: object, lang: str | None = None) -> str:
     given = str(text or "")
     for pattern, sentence in REASONS:
         found = pattern.fullmatch(given)
+        if found and isinstance(sentence, tuple):  # counted by its points
+            return translate_plural(*sentence, int(found["points"]), lang, **found.groupdict())
         if found:
-            return translate(sentence, lang, **found.groupdict()) if sentence else ""
+            return translate(str(sentence), lang, **found.groupdict()) if sentence else ""
     return given

@@ -17,8 +17,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import bp, committed, drafts, field_errors, page, preview, security
 from app.dashboard.i18n import translate as t
+from app.dashboard.i18n import translate_plural
 from app.errors import DomainError, NotFound
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.locations import operations as places
 from app.locations.schemas import StoreLocationChange, StoreLocationCreate
 from app.loyalty import catalog, operations, rules, tiers
@@ -67,8 +69,8 @@ class Section:
     remove: Callable[[Program, Any], Any]
     summary: Callable[[Any, Callable[..., str]], str]
     """One line under an item's name (given the page's translate function)."""
-    remove_label: str = "Delete"
-    confirm: str = "Delete it for good?"
+    remove_label: str = gettext_noop("Delete")
+    confirm: str = gettext_noop("Delete it for good?")
     inactive: Callable[[Any], bool] = field(default=lambda item: False)
 
 
@@ -84,27 +86,31 @@ def _number(value: Any) -> str:
     return rules.plain(value) if isinstance(value, Decimal | int) else str(value)
 
 
-KINDS = (("free_item", "Free item"), ("amount_off", "Amount off"),
-         ("percent_off", "Percent off"))
-COLOR_HINT = "Empty: the card keeps its own colour."
+KINDS = (("free_item", gettext_noop("Free item")), ("amount_off", gettext_noop("Amount off")),
+         ("percent_off", gettext_noop("Percent off")))
+COLOR_HINT = gettext_noop("Empty: the card keeps its own colour.")
 
 TIERS = Section(
-    key="tiers", title="Tiers", add_title="Add a tier", empty="No tiers yet.",
-    intro="Members move up as soon as their qualifying points reach a tier's threshold; the "
-          "card then shows the tier, its perks and its colours.",
+    key="tiers", title=gettext_noop("Tiers"), add_title=gettext_noop("Add a tier"),
+    empty=gettext_noop("No tiers yet."),
+    intro=gettext_noop(
+        "Members move up as soon as their qualifying points reach a tier's threshold; the "
+        "card then shows the tier, its perks and its colours."),
     create_model=TierCreate, update_model=TierUpdate,
-    fields=(FormField("name", "Tier name", attrs='maxlength="100" required'),
-            FormField("threshold", "Threshold", "number",
-                      "Qualifying points (or spend) that reach the tier.",
+    fields=(FormField("name", gettext_noop("Tier name"), attrs='maxlength="100" required'),
+            FormField("threshold", gettext_noop("Threshold"), "number",
+                      gettext_noop("Qualifying points (or spend) that reach the tier."),
                       attrs='min="0" step="any" inputmode="decimal" required'),
-            FormField("multiplier", "Points multiplier", "number",
-                      "Earned points are multiplied by this, e.g. 1.5.",
+            FormField("multiplier", gettext_noop("Points multiplier"), "number",
+                      gettext_noop("Earned points are multiplied by this, e.g. 1.5."),
                       attrs='min="0" step="any" inputmode="decimal"'),
-            FormField("perks", "Perks", "textarea", "Shown on the card of members in this tier.",
+            FormField("perks", gettext_noop("Perks"), "textarea", gettext_noop(
+                "Shown on the card of members in this tier."),
                       attrs='maxlength="2000"'),
-            FormField("background_color", "Background", "color", COLOR_HINT, group="colours"),
-            FormField("foreground_color", "Text", "color", group="colours"),
-            FormField("label_color", "Labels", "color", group="colours")),
+            FormField("background_color", gettext_noop("Background"), "color", COLOR_HINT,
+                      group="colours"),
+            FormField("foreground_color", gettext_noop("Text"), "color", group="colours"),
+            FormField("label_color", gettext_noop("Labels"), "color", group="colours")),
     items=tiers.tiers_of,
     find=lambda program, item_id: _own(tiers.get_tier(g.membership.merchant, item_id), program),
     create=tiers.create_tier,
@@ -113,93 +119,108 @@ TIERS = Section(
     summary=lambda tier, t: t("From {threshold} · points ×{multiplier}",
                               threshold=_number(tier.threshold),
                               multiplier=_number(tier.multiplier)),
-    confirm="Delete this tier for good?")
+    confirm=gettext_noop("Delete this tier for good?"))
 
 REWARDS = Section(
-    key="rewards", title="Rewards", add_title="Add a reward", empty="No rewards yet.",
-    intro="What members can spend their points on; the card shows the next reward within "
-          "reach.",
+    key="rewards", title=gettext_noop("Rewards"), add_title=gettext_noop("Add a reward"),
+    empty=gettext_noop("No rewards yet."),
+    intro=gettext_noop(
+        "What members can spend their points on; the card shows the next reward within reach."),
     create_model=RewardCreate, update_model=RewardUpdate,
-    fields=(FormField("name", "Reward name", attrs='maxlength="200" required'),
-            FormField("kind", "Kind", "select", choices=KINDS),
-            FormField("value", "Value", "number",
-                      "The amount or the percentage off; empty for a free item.",
+    fields=(FormField("name", gettext_noop("Reward name"), attrs='maxlength="200" required'),
+            FormField("kind", gettext_noop("Kind"), "select", choices=KINDS),
+            FormField("value", gettext_noop("Value"), "number",
+                      gettext_noop("The amount or the percentage off; empty for a free item."),
                       attrs='min="0" step="any" inputmode="decimal"'),
-            FormField("points_cost", "Points cost", "number",
+            FormField("points_cost", gettext_noop("Points cost"), "number",
                       attrs='min="1" step="1" inputmode="numeric" required'),
-            FormField("active", "Offered to members", "checkbox")),
+            FormField("active", gettext_noop("Offered to members"), "checkbox")),
     items=lambda program: catalog.list_rewards(program, include_inactive=True),
     find=lambda program, item_id: _own(catalog.get_reward(g.membership.merchant, item_id),
                                        program),
     create=catalog.create_reward,
     update=lambda program, item, body: catalog.update_reward(item, body),
     remove=lambda program, item: catalog.update_reward(item, RewardUpdate(active=False)),
-    summary=lambda r, t: t("{points} points · {kind}", points=r.points_cost,
-                           kind=t(dict(KINDS)[r.kind])),
-    remove_label="Retire", confirm="Retire this reward? Past redemptions keep it.",
+    summary=lambda r, t: translate_plural("{points} point · {kind}", "{points} points · {kind}",
+                                          r.points_cost, points=r.points_cost,
+                                          kind=t(dict(KINDS)[r.kind])),
+    remove_label=gettext_noop("Retire"), confirm=gettext_noop(
+        "Retire this reward? Past redemptions keep it."),
     inactive=lambda r: not r.active)
 
 LOCATIONS = Section(
-    key="locations", title="Store locations", add_title="Add a location",
-    empty="No store locations yet.",
-    intro="Wallets show the card on the lock screen near these shops (the first 10).",
+    key="locations", title=gettext_noop("Store locations"), add_title=gettext_noop(
+        "Add a location"),
+    empty=gettext_noop("No store locations yet."),
+    intro=gettext_noop("Wallets show the card on the lock screen near these shops (the first 10)."),
     create_model=StoreLocationCreate, update_model=StoreLocationChange,
-    fields=(FormField("name", "Shop name", attrs='maxlength="200" required'),
-            FormField("address", "Address", "textarea", attrs='maxlength="500" rows="2"'),
-            FormField("latitude", "Latitude", "number", "From -90 to 90, e.g. 13.7563.",
+    fields=(FormField("name", gettext_noop("Shop name"), attrs='maxlength="200" required'),
+            FormField("address", gettext_noop("Address"), "textarea",
+                      attrs='maxlength="500" rows="2"'),
+            FormField("latitude", gettext_noop("Latitude"), "number", gettext_noop(
+                "From -90 to 90, e.g. 13.7563."),
                       attrs='min="-90" max="90" step="any" inputmode="decimal" required',
                       group="coordinates"),
-            FormField("longitude", "Longitude", "number", "From -180 to 180, e.g. 100.5018.",
+            FormField("longitude", gettext_noop("Longitude"), "number", gettext_noop(
+                "From -180 to 180, e.g. 100.5018."),
                       attrs='min="-180" max="180" step="any" inputmode="decimal" required',
                       group="coordinates"),
-            FormField("timezone", "Time zone", hint="Empty: the program's time zone.",
+            FormField("timezone", gettext_noop("Time zone"), hint=gettext_noop(
+                "Empty: the program's time zone."),
                       attrs='maxlength="64" placeholder="Asia/Bangkok"'),
-            FormField("relevant_text", "Lock-screen text",
-                      "What Apple Wallet says near the shop.", attrs='maxlength="200"')),
+            FormField("relevant_text", gettext_noop("Lock-screen text"),
+                      gettext_noop("What Apple Wallet says near the shop."),
+                      attrs='maxlength="200"')),
     items=places.list_locations,
     find=places.get_location,
     create=places.add_location,
     update=places.change_location,
     remove=places.remove_location,
     summary=lambda loc, t: f"{loc.address} ({loc.latitude:.5f}, {loc.longitude:.5f})".strip(),
-    confirm="Remove this location from the cards?")
+    confirm=gettext_noop("Remove this location from the cards?"))
 
 SECTIONS = {s.key: s for s in (TIERS, REWARDS, LOCATIONS)}
 
 RULE_FIELDS = (
-    FormField("mode", "Card type", "select", choices=(("points", "Points"),
-                                                     ("stamps", "Stamps")), group="Earning"),
-    FormField("points_per_unit", "Points per currency unit", "number",
-              "E.g. 1: one point per unit of the card's currency; 0.1: one point per 10 units.",
-              attrs='min="0" step="any" inputmode="decimal"', group="Earning"),
-    FormField("rounding", "Rounding", "select", choices=(
-        ("floor", "Round down"), ("round", "Round to nearest"), ("ceil", "Round up")),
-        group="Earning"),
-    FormField("points_per_purchase", "Points per purchase", "number",
-              "Added to every purchase, whatever the amount.",
-              attrs='min="0" step="1" inputmode="numeric"', group="Earning"),
-    FormField("stamps_required", "Stamps for a full card", "number",
-              attrs='min="2" max="20" step="1" inputmode="numeric"', group="Earning"),
-    FormField("welcome_bonus", "Welcome bonus", "number",
-              attrs='min="0" step="1" inputmode="numeric"', group="Bonuses"),
-    FormField("referral_bonus", "Referral bonus", "number",
-              attrs='min="0" step="1" inputmode="numeric"', group="Bonuses"),
-    FormField("birthday_bonus", "Birthday bonus", "number",
-              attrs='min="0" step="1" inputmode="numeric"', group="Bonuses"),
-    FormField("expiry_days", "Points expire after (days)", "number",
-              "Empty: points never expire.", attrs='min="1" step="1" inputmode="numeric"',
-              group="Expiry and tiers"),
-    FormField("expiring_soon_days", "Warn this many days before expiry", "number",
-              attrs='min="1" step="1" inputmode="numeric"', group="Expiry and tiers"),
-    FormField("tier_basis", "Tiers are reached by", "select", choices=(
-        ("points", "Points earned"), ("spend", "Amount spent")), group="Expiry and tiers"),
-    FormField("tier_window_months", "Qualifying window (months)", "number",
-              "Empty: lifetime totals.", attrs='min="1" step="1" inputmode="numeric"',
-              group="Expiry and tiers"),
-    FormField("point_value", "Value of one point", "number",
-              "In the program's currency, for the outstanding points liability in analytics. "
-              "Empty: not set.", attrs='min="0" step="any" inputmode="decimal"',
-              group="Value"))
+    FormField("mode", gettext_noop("Card type"), "select",
+              choices=(("points", gettext_noop("Points")), ("stamps", gettext_noop("Stamps"))),
+              group=gettext_noop("Earning")),
+    FormField("points_per_unit", gettext_noop("Points per currency unit"), "number",
+              gettext_noop("E.g. 1: one point per unit of the card's currency; 0.1: one point "
+                           "per 10 units."),
+              attrs='min="0" step="any" inputmode="decimal"', group=gettext_noop("Earning")),
+    FormField("rounding", gettext_noop("Rounding"), "select", choices=(
+        ("floor", gettext_noop("Round down")), ("round", gettext_noop("Round to nearest")),
+        ("ceil", gettext_noop("Round up"))),
+        group=gettext_noop("Earning")),
+    FormField("points_per_purchase", gettext_noop("Points per purchase"), "number",
+              gettext_noop("Added to every purchase, whatever the amount."),
+              attrs='min="0" step="1" inputmode="numeric"', group=gettext_noop("Earning")),
+    FormField("stamps_required", gettext_noop("Stamps for a full card"), "number",
+              attrs='min="2" max="20" step="1" inputmode="numeric"', group=gettext_noop("Earning")),
+    FormField("welcome_bonus", gettext_noop("Welcome bonus"), "number",
+              attrs='min="0" step="1" inputmode="numeric"', group=gettext_noop("Bonuses")),
+    FormField("referral_bonus", gettext_noop("Referral bonus"), "number",
+              attrs='min="0" step="1" inputmode="numeric"', group=gettext_noop("Bonuses")),
+    FormField("birthday_bonus", gettext_noop("Birthday bonus"), "number",
+              attrs='min="0" step="1" inputmode="numeric"', group=gettext_noop("Bonuses")),
+    FormField("expiry_days", gettext_noop("Points expire after (days)"), "number",
+              gettext_noop("Empty: points never expire."),
+              attrs='min="1" step="1" inputmode="numeric"',
+              group=gettext_noop("Expiry and tiers")),
+    FormField("expiring_soon_days", gettext_noop("Warn this many days before expiry"), "number",
+              attrs='min="1" step="1" inputmode="numeric"', group=gettext_noop("Expiry and tiers")),
+    FormField("tier_basis", gettext_noop("Tiers are reached by"), "select", choices=(
+        ("points", gettext_noop("Points earned")), ("spend", gettext_noop("Amount spent"))),
+        group=gettext_noop("Expiry and tiers")),
+    FormField("tier_window_months", gettext_noop("Qualifying window (months)"), "number",
+              gettext_noop("Empty: lifetime totals."), attrs='min="1" step="1" inputmode="numeric"',
+              group=gettext_noop("Expiry and tiers")),
+    FormField("point_value", gettext_noop("Value of one point"), "number",
+              gettext_noop(
+                  "In the program's currency, for the outstanding points liability in analytics. "
+                  "Empty: not set."), attrs='min="0" step="any" inputmode="decimal"',
+              group=gettext_noop("Value")))
 
 
 def form_input(model: type[Input], form: Mapping[str, str],
@@ -331,10 +352,10 @@ def design_section_remove(program_id: int, key: str, item_id: int) -> BaseRespon
 
 
 CODE_MESSAGES = {
-    "duplicate_name": ("name", "Another tier already has this name."),
-    "tier_in_use": ("_", "Members hold this tier, so it cannot be deleted yet; they move at "
-                         "their next review."),
-    "too_many_locations": ("_", "A card has at most 100 store locations."),
+    "duplicate_name": ("name", gettext_noop("Another tier already has this name.")),
+    "tier_in_use": ("_", gettext_noop("Members hold this tier, so it cannot be deleted yet; "
+                                      "they move at their next review.")),
+    "too_many_locations": ("_", gettext_noop("A card has at most 100 store locations.")),
 }
 """The dashboard's words for the domain's refusals that are not about one field's value."""
 

@@ -18,6 +18,7 @@ from app.dashboard.i18n import rule_message, translate
 from app.distribution.csvsafe import write_rows
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.loyalty import ledger, operations
 from app.loyalty.schemas import Adjust, Earn, Redeem
 from app.members import listing
@@ -104,8 +105,9 @@ def member_page(member_id: int) -> BaseResponse:
                 error=pop_error(), **member_context(member_id))
 
 
-NOTICES = ("Points added.", "Points redeemed.", "Balance adjusted.", "Undone.",
-           "The card e-mail is on its way.", "The card was voided.")
+NOTICES = (gettext_noop("Points added."), gettext_noop("Points redeemed."),
+           gettext_noop("Balance adjusted."), gettext_noop("Undone."),
+           gettext_noop("The card e-mail is on its way."), gettext_noop("The card was voided."))
 
 
 def _run(member_id: int, action: Callable[[Any], LedgerEntry | None], notice: str,
@@ -134,9 +136,10 @@ def pop_error() -> str:
 
 
 ACTION_WORDING = {
-    "insufficient_points": "Not enough points: the member has {balance}, this needs {needed}.",
-    "balance_limit": "This would take the balance past the highest allowed.",
-    "unknown_reward": "This reward is not offered any more; reload the page.",
+    "insufficient_points": gettext_noop(
+        "Not enough points: the member has {balance}, this needs {needed}."),
+    "balance_limit": gettext_noop("This would take the balance past the highest allowed."),
+    "unknown_reward": gettext_noop("This reward is not offered any more; reload the page."),
 }
 """How the counter words the API's errors (by code) that name fields or ids."""
 
@@ -155,7 +158,7 @@ def action_message(exc: DomainError) -> str:
     if exc.code in ACTION_WORDING:
         values = {k: v for k, v in (exc.details or {}).items() if isinstance(v, (str, int))}
         return translate(ACTION_WORDING[exc.code], None, **values)
-    return counter.message_of(exc, translate)
+    return counter.message_of(exc)
 
 
 def _amount(text: str) -> str:
@@ -194,7 +197,7 @@ def redeem_form(member: Any) -> LedgerEntry:
 @committed
 def member_earn(member_id: int) -> BaseResponse:
     """Add points by hand (with a reason) or for a purchase amount."""
-    return _run(member_id, earn_form, "Points added.")
+    return _run(member_id, earn_form, gettext_noop("Points added."))
 
 
 @bp.post("/members/<int:member_id>/redeem")
@@ -202,7 +205,7 @@ def member_earn(member_id: int) -> BaseResponse:
 @committed
 def member_redeem(member_id: int) -> BaseResponse:
     """Redeem a reward or points."""
-    return _run(member_id, redeem_form, "Points redeemed.")
+    return _run(member_id, redeem_form, gettext_noop("Points redeemed."))
 
 
 @bp.post("/members/<int:member_id>/adjust")
@@ -212,7 +215,7 @@ def member_adjust(member_id: int) -> BaseResponse:
     """Correct the balance by hand, with a required reason."""
     fields = {k: request.form.get(k, "") for k in ("points", "reason")}
     return _run(member_id, lambda m: operations.adjust(m, counter.staffed(parse(Adjust, fields))),
-                "Balance adjusted.")
+                gettext_noop("Balance adjusted."))
 
 
 @bp.post("/members/<int:member_id>/undo/<int:entry_id>")
@@ -222,7 +225,8 @@ def member_undo(member_id: int, entry_id: int) -> BaseResponse:
     """Undo one's own recent action on this member."""
     back = "dashboard.scan_member" if request.form.get("back") == "scan" else \
         "dashboard.member_page"
-    return _run(member_id, lambda m: counter.undo(_entry_of(m.id, entry_id)), "Undone.", back)
+    return _run(member_id, lambda m: counter.undo(_entry_of(m.id, entry_id)),
+                gettext_noop("Undone."), back)
 
 
 def _entry_of(member_id: int, entry_id: int) -> LedgerEntry:
@@ -244,7 +248,7 @@ def member_resend(member_id: int) -> BaseResponse:
                 "email": member.email, "card_link": links.card_page_link(member),
                 "language": member.language or member.program.language,
                 "source": "dashboard", "actor": counter.actor()}, member_id=member.id)
-    return _run(member_id, resend, "The card e-mail is on its way.")
+    return _run(member_id, resend, gettext_noop("The card e-mail is on its way."))
 
 
 @bp.post("/members/<int:member_id>/void")
@@ -252,7 +256,7 @@ def member_resend(member_id: int) -> BaseResponse:
 @committed
 def member_void(member_id: int) -> BaseResponse:
     """Void the card for good: no more earning or redeeming, the card page is gone."""
-    return _run(member_id, lambda m: void_card(m) and None, "The card was voided.")
+    return _run(member_id, lambda m: void_card(m) and None, gettext_noop("The card was voided."))
 
 
 def last_entry_of(member_id: int) -> LedgerEntry | None:

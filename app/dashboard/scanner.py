@@ -17,6 +17,7 @@ from app.dashboard.members import _run, earn_form, last_entry_of, pop_error, red
 from app.distribution.posters import qr_matrix
 from app.errors import DomainError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.loyalty.rules import rules_of
 from app.members import listing
 from app.members.operations import enroll_member, get_member
@@ -25,7 +26,8 @@ from app.models import Member, Program
 from app.programs.operations import get_program, list_programs
 from app.validation import MAX_ID, parse, whole_number
 
-SCAN_NOTICES = ("Points added.", "Points redeemed.", "Undone.")
+SCAN_NOTICES = (gettext_noop("Points added."), gettext_noop("Points redeemed."),
+                gettext_noop("Undone."))
 
 
 def qr_svg(url: str) -> Markup:
@@ -73,7 +75,7 @@ def scan_member(member_id: int) -> BaseResponse:
 @committed
 def scan_earn(member_id: int) -> BaseResponse:
     """Earn by amount or by stamps at the counter (the merchant's limits apply)."""
-    return _run(member_id, earn_form, "Points added.", "dashboard.scan_member")
+    return _run(member_id, earn_form, gettext_noop("Points added."), "dashboard.scan_member")
 
 
 @bp.post("/scan/members/<int:member_id>/redeem")
@@ -81,7 +83,7 @@ def scan_earn(member_id: int) -> BaseResponse:
 @committed
 def scan_redeem(member_id: int) -> BaseResponse:
     """Redeem a reward at the counter."""
-    return _run(member_id, redeem_form, "Points redeemed.", "dashboard.scan_member")
+    return _run(member_id, redeem_form, gettext_noop("Points redeemed."), "dashboard.scan_member")
 
 
 @bp.post("/scan/enroll")
@@ -103,7 +105,7 @@ def scan_enroll() -> BaseResponse:
         errors, enrolled = field_errors(exc), None
         if exc.code == "already_enrolled":
             enrolled = _member_id_of(exc, merchant, values.get("email", ""))
-            errors = {"email": "This e-mail already has this card."}
+            errors = {"email": gettext_noop("This e-mail already has this card.")}
         return page("scan.html", 422, code="", found=[], searched=False,
                     programs=list_programs(merchant), key=counter.new_key(), enrolled=enrolled,
                     errors=errors, values=values, short_code=listing.short_code)

@@ -11,11 +11,15 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.dashboard import bp, committed, field_errors, page, security, status
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.merchants.operations import issue_key, merchant_keys, revoke_key
 from app.models import ApiKey
 from app.validation import Input, parse, text
 from app.webhooks import operations as hooks
 from app.webhooks.schemas import EVENTS, WebhookCreate
+
+DELIVERY_STATES = (gettext_noop("pending"), gettext_noop("delivered"), gettext_noop("failed"))
+"""The states of a webhook delivery, as the webhooks page shows them (translated)."""
 
 
 class KeyForm(Input):

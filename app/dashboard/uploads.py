@@ -15,8 +15,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import bp, committed, field_errors, page, security
 from app.dashboard.distribution import (
+    FIELD_LABELS,
     dashboard_message,
     distribution_page,
+    for_people,
     progress_json,
     spooled_upload,
 )
@@ -24,6 +26,7 @@ from app.dashboard.i18n import translate
 from app.distribution import csvread, imports
 from app.errors import DomainError, ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.models import MemberImport
 from app.models.base import utcnow
 from app.programs.operations import get_program
@@ -65,12 +68,12 @@ def _check_page(job: MemberImport, columns: dict[str, str], status: int = 200,
     report: dict[str, Any] | None = None
     try:
         imports.resolve_columns(job.header or [], {k.casefold(): v for k, v in columns.items()})
-        report = imports.preview_stored(get_program(g.membership.merchant, job.program_id),
-                                        job, columns)
+        report = for_people(imports.preview_stored(
+            get_program(g.membership.merchant, job.program_id), job, columns))
     except DomainError as exc:
         errors.setdefault("mapping", dashboard_message(exc))
     return page("import_check.html", status, job=job, columns=columns, report=report,
-                fields=imports.FIELDS, errors=_translated(errors), basis=basis)
+                fields=FIELD_LABELS, errors=_translated(errors), basis=basis)
 
 
 @bp.get("/distribution/uploads/<int:import_id>")
@@ -114,7 +117,7 @@ def distribution_upload_start(import_id: int) -> BaseResponse:
         return redirect(url_for("dashboard.distribution_upload_check", import_id=job.id))
     if not basis:
         return _check_page(job, columns, 422, {
-            "consent_basis": "Say why these customers may be mailed."}, basis)
+            "consent_basis": gettext_noop("Say why these customers may be mailed.")}, basis)
     try:
         imports.resolve_columns(job.header or [], {k.casefold(): v for k, v in columns.items()})
     except DomainError as exc:

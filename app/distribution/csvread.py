@@ -21,10 +21,11 @@ import hashlib
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from app.errors import ValidationError
+from app.i18n import gettext_noop
 
 PIECE = 64 * 1024
 MAX_LINE = 64 * 1024
@@ -50,9 +51,9 @@ NON_ASCII = re.compile("[^\x00-\x7f]")
 BIG5_SAMPLE = 10_000
 """Characters of a Big5 reading checked for being everyday hanzi (Thai read as Big5 is not:
 Thai bytes make symbols and rare characters)."""
-NOT_UTF8 = ("The file is not UTF-8, and its encoding cannot be told for sure. Save it as "
-            "CSV UTF-8, or say which encoding it is with encoding=tis-620 (Thai) or "
-            "encoding=big5 (Traditional Chinese).")
+NOT_UTF8 = gettext_noop("The file is not UTF-8, and its encoding cannot be told for sure. Save "
+                        "it as CSV UTF-8, or say which encoding it is with encoding=tis-620 "
+                        "(Thai) or encoding=big5 (Traditional Chinese).")
 
 
 def encoding_name(declared: str | None) -> str | None:
@@ -61,9 +62,9 @@ def encoding_name(declared: str | None) -> str | None:
         return None
     name = ALIASES.get(declared.strip().lower().replace("_", "-"))
     if name is None:
-        raise ValidationError(f"Encoding {declared[:40]!r} is not supported; send UTF-8, "
-                              "TIS-620 (Thai) or Big5 (Traditional Chinese).",
-                              code="unsupported_encoding")
+        raise ValidationError(gettext_noop("Encoding {name} is not supported; send UTF-8, "
+                                           "TIS-620 (Thai) or Big5 (Traditional Chinese)."),
+                              code="unsupported_encoding", values={"name": repr(declared[:40])})
     return name
 
 
@@ -111,13 +112,13 @@ class Sniffer:
     def decide(self, declared: str | None) -> str:
         """The file's encoding (our name), or a ValidationError saying what to do."""
         if self.size == 0:
-            raise ValidationError("The file is empty.", code="empty_file")
+            raise ValidationError(gettext_noop("The file is empty."), code="empty_file")
         if declared is not None:
             if declared in self.failed_at:
-                raise ValidationError(
-                    f"The file is not valid {declared.upper()}: byte "
-                    f"{self.failed_at[declared] + 1} cannot be read as it. Check the encoding "
-                    "the file was saved in.", code="wrong_encoding")
+                raise ValidationError(gettext_noop(
+                    "The file is not valid {encoding}: byte {byte} cannot be read as it. Check "
+                    "the encoding the file was saved in."), code="wrong_encoding",
+                    values={"encoding": declared.upper(), "byte": self.failed_at[declared] + 1})
             return declared
         if "utf-8" not in self.failed_at:
             return "utf-8"
@@ -146,8 +147,9 @@ def spool(source: IO[bytes], limit: int) -> Spooled:
     while piece := source.read(PIECE):
         if sniffer.size + len(piece) > limit:
             out.close()
-            raise ValidationError(f"The file is larger than {limit} bytes; split it in parts.",
-                                  code="too_large", status=413)
+            raise ValidationError(gettext_noop("The file is larger than {limit} bytes; split it "
+                                               "in parts."), code="too_large", status=413,
+                                  values={"limit": limit})
         out.write(piece)
         digest.update(piece)
         sniffer.feed(piece)
@@ -159,11 +161,12 @@ def spool(source: IO[bytes], limit: int) -> Spooled:
 @dataclass
 class Record:
     """One CSV record: where it starts (a line number, as a spreadsheet counts rows) and its
-    cells, or why it cannot be read."""
+    cells, or why it cannot be read (an English template and its values)."""
 
     row: int
     cells: list[str]
     problem: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 class Records:
@@ -179,7 +182,7 @@ class Records:
         self.offset = offset
         self.lines = lines
         self.blank = 0
-        self._problem: str | None = None
+        self._problem: tuple[str, dict[str, Any]] | None = None
         if csv.field_size_limit() > MAX_FIELD:  # process-wide; never raised by us
             csv.field_size_limit(MAX_FIELD)
         self._reader = csv.reader(self._text_lines(), strict=False)
@@ -192,7 +195,8 @@ class Records:
             self.lines += 1
             if len(line) == MAX_LINE and not line.endswith(b"\n"):
                 self.offset += _skip_rest_of_line(self.stream)
-                self._problem = f"The row is longer than {MAX_LINE} bytes."
+                self._problem = (gettext_noop("The row is longer than {limit} bytes."),
+                                 {"limit": MAX_LINE})
                 yield "\n"
                 continue
             yield line.decode(self.codec, errors="strict")
@@ -207,11 +211,12 @@ class Records:
                 return
             except csv.Error as exc:
                 self._problem = None
-                yield Record(start, [], f"The row cannot be read as CSV ({_short(exc)}).")
+                yield Record(start, [], gettext_noop("The row cannot be read as CSV ({reason})."),
+                             {"reason": _short(exc)})
                 continue
             if self._problem is not None:
-                problem, self._problem = self._problem, None
-                yield Record(start, [], problem)
+                (problem, values), self._problem = self._problem, None
+                yield Record(start, [], problem, values)
             elif not any(c.strip() for c in cells):
                 self.blank += 1
             else:

@@ -14,7 +14,7 @@ chunk; the same file imported twice creates nothing the second time.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -26,13 +26,14 @@ from app import leases
 from app.distribution.csvread import Record, Records, Spooled
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.jobs import wake
 from app.members.operations import Consent, enroll_members
 from app.members.schemas import MemberCreate
 from app.models import ImportChunk, Member, MemberImport, Merchant, Program
 from app.models.base import utcnow
 from app.safejson import loads
-from app.validation import parse
+from app.validation import FieldErrors, parse
 
 SWEEP = "imports"
 """The sweep that processes stored uploads; woken when one is stored."""
@@ -62,13 +63,15 @@ def parse_mapping(raw: str | None) -> dict[str, str]:
         mapping = None
     if not isinstance(mapping, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-        raise ValidationError('\'mapping\' must be a JSON object of column headers to member '
-                              'fields, such as {"E-mail Address": "email"}.',
-                              code="invalid_mapping")
+        raise ValidationError(gettext_noop(
+            '\'mapping\' must be a JSON object of column headers to member fields, such as '
+            '{"E-mail Address": "email"}.'), code="invalid_mapping")
     wrong = sorted(v for v in mapping.values() if v not in FIELDS)
     if wrong:
-        raise ValidationError(f"'mapping' names unknown fields ({', '.join(wrong)[:200]}); "
-                              f"map columns to: {', '.join(FIELDS)}.", code="invalid_mapping")
+        raise ValidationError(gettext_noop("'mapping' names unknown fields ({wrong}); map "
+                                           "columns to: {fields}."), code="invalid_mapping",
+                              values={"wrong": ", ".join(wrong)[:200],
+                                      "fields": ", ".join(FIELDS)})
     return {_key(k): v for k, v in mapping.items()}
 
 
@@ -86,8 +89,9 @@ def named_columns(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
         if target is None:
             continue
         if target in chosen.values():
-            raise ValidationError(f"Two columns feed '{target}'; map only one of them.",
-                                  code="invalid_mapping")
+            raise ValidationError(gettext_noop("Two columns feed '{field}'; map only one of "
+                                               "them."), code="invalid_mapping",
+                                  values={"field": target})
         chosen[name] = target
     return chosen
 
@@ -122,29 +126,46 @@ class Tally:
     error_count: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def error(self, row: int, fieldname: str | None, message: str) -> None:
-        """Count a row error (the first MAX_ERRORS are listed)."""
+    def error(self, row: int, fieldname: str | None, message: str, template: str,
+              values: Mapping[str, Any]) -> None:
+        """Count a row error (the first MAX_ERRORS are listed): the API's English message,
+        and its template and values for saying it in a reader's language."""
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append({"row": row, "field": fieldname, "message": message})
+            self.errors.append({"row": row, "field": fieldname, "message": message,
+                                "template": template,
+                                "values": {k: str(v) for k, v in values.items()}})
 
 
 def member_request(record: Record, positions: list[tuple[int, str]],
                    tally: Tally) -> MemberCreate | None:
     """The row as an enrollment, or None after counting its errors."""
     if record.problem is not None:
-        tally.error(record.row, None, record.problem)
+        tally.error(record.row, None, record.problem.format(**record.values), record.problem,
+                    record.values)
         return None
     cells = record.cells
     data = {name: cells[i].strip() for i, name in positions
             if i < len(cells) and cells[i].strip()}
     try:
         return parse(MemberCreate, data)
-    except ValidationError as exc:
-        for problem in (exc.details or {}).get("fields", [{"field": None,
-                                                            "message": exc.message}]):
-            tally.error(record.row, problem["field"], problem["message"])
+    except FieldErrors as exc:
+        for shown, problem in zip(exc.details["fields"] if exc.details else [], exc.problems,
+                                  strict=False):
+            tally.error(record.row, shown["field"], shown["message"], problem.template,
+                        problem.values)
         return None
+
+
+ROW_ERROR_KEYS = ("row", "field", "message")
+"""What the API shows of a row error (the template and values are for the dashboard)."""
+
+
+def api_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """A dry run's or an import's answer as the API gives it: row errors without their
+    templates."""
+    return {**answer, "errors": [{key: error.get(key) for key in ROW_ERROR_KEYS}
+                                 for error in answer["errors"]]}
 
 
 def _batches(records: Records, size: int) -> Iterator[list[Record]]:
@@ -201,7 +222,7 @@ def read_header(spooled: Spooled, declared: str | None) -> Upload:
     records = Records(spooled.file, encoding)
     first = next(iter(records), None)
     if first is None or first.problem is not None:
-        raise ValidationError("The file has no header row (e.g. email,name,phone).",
+        raise ValidationError(gettext_noop("The file has no header row (e.g. email,name,phone)."),
                               code="missing_header")
     header = [h.strip() for h in first.cells]
     columns = {h: _key(h) for h in header if _key(h) in FIELDS}
@@ -355,7 +376,8 @@ def process(import_id: int, max_chunks: int | None = None) -> int:
     chunk_rows = current_app.config["SETTINGS"].IMPORT_CHUNK_ROWS
     while max_chunks is None or chunks < max_chunks:
         if conflicts > MAX_CONFLICTS:
-            fail(import_id, "Enrollments kept conflicting with this import; try again.")
+            fail(import_id, gettext_noop("Enrollments kept conflicting with this import; try "
+                                         "again."))
             return handled
         job = db.session.get(MemberImport, import_id, populate_existing=True)
         if job is None or job.status != "running":

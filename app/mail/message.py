@@ -37,7 +37,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import escape
 
-from app.i18n import gettext, gettext_noop
+from app.i18n import gettext, gettext_noop, ngettext, ngettext_noop
 from app.wallet.i18n import DEFAULT_LANGUAGE, normalize_language
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
@@ -82,7 +82,10 @@ class Mail:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-KINDS: dict[str, tuple[str, str, str]] = {
+Text = str | tuple[str, str]
+"""A mail text as written in English: one sentence, or a counted pair (singular, plural)."""
+
+KINDS: dict[str, tuple[Text, Text, Text]] = {
     "welcome": (
         gettext_noop("Your {program} card is ready"),
         gettext_noop("Welcome to {program}"),
@@ -92,8 +95,10 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "reward_available": (
         gettext_noop("A reward is waiting for you: {reward}"),
         gettext_noop("You can now redeem {reward}"),
-        gettext_noop("You have {points} points, enough for {reward}. "
-                     "Show your card at checkout to redeem it."),
+        ngettext_noop("You have {points} point, enough for {reward}. "
+                      "Show your card at checkout to redeem it.",
+                      "You have {points} points, enough for {reward}. "
+                      "Show your card at checkout to redeem it."),
     ),
     "tier_near": (
         gettext_noop("You are close to {tier}"),
@@ -101,13 +106,16 @@ KINDS: dict[str, tuple[str, str, str]] = {
         gettext_noop("Collect {needed} more and you reach {tier}."),
     ),
     "points_expiring": (
-        gettext_noop("{points} points expire on {date}"),
-        gettext_noop("{points} points expire on {date}"),
-        gettext_noop("Use them by {date}: after that day they are gone. "
-                     "Show your card at checkout to spend them."),
+        ngettext_noop("{points} point expires on {date}", "{points} points expire on {date}"),
+        ngettext_noop("{points} point expires on {date}", "{points} points expire on {date}"),
+        ngettext_noop("Use it by {date}: after that day it is gone. "
+                      "Show your card at checkout to spend it.",
+                      "Use them by {date}: after that day they are gone. "
+                      "Show your card at checkout to spend them."),
     ),
 }
-"""Each kind of mail's subject, heading and body, as written in English."""
+"""Each kind of mail's subject, heading and body, as written in English (counted by the
+mail's points where they say how many)."""
 
 
 def mail_language(*candidates: str | None) -> str:
@@ -146,16 +154,30 @@ def texts_of(mail: Mail) -> dict[str, str]:
     greeting = (gettext(lang, "Hello {name},", name=mail.to_name) if mail.to_name
                 else gettext(lang, "Hello,"))
     subject, heading, body = KINDS[kind]
+    count = _count(values.get("points"))
     return {
-        "subject": _one_line(gettext(lang, subject, **values)),
-        "heading": gettext(lang, heading, **values),
+        "subject": _one_line(_say(lang, subject, count, values)),
+        "heading": _say(lang, heading, count, values),
         "greeting": greeting,
-        "body": gettext(lang, body, **values),
+        "body": _say(lang, body, count, values),
         "button": gettext(lang, "Open your card"),
         "footer": gettext(lang, "You get this mail because you are a member of {program}.",
                           **values),
         "unsubscribe": gettext(lang, "Unsubscribe"),
     }
+
+
+def _count(points: Any) -> int:
+    """The mail's number of points (written "1,200" in its facts), 0 when it has none."""
+    digits = "".join(ch for ch in str(points or "") if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _say(lang: str, text: Text, count: int, values: dict[str, Any]) -> str:
+    """A mail text in `lang`: a counted pair in the form that fits `count`."""
+    if isinstance(text, tuple):
+        return ngettext(lang, *text, count, **values)
+    return gettext(lang, text, **values)
 
 
 def _header(name: str, value: str, utf8: bool = False) -> bytes:

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from app.validation import EMAIL_ADDRESS, FLAG, Input, Rule, normalize_phone, text
+from app.i18n import gettext_noop
+from app.validation import EMAIL_ADDRESS, FLAG, Input, Rule, RuleError, normalize_phone, text
 from app.wallet import i18n
 
 
@@ -15,15 +16,16 @@ def _language(value: Any) -> str:
     """A card language tag, normalized to one the cards speak (e.g. 'zh-TW' -> 'zh-Hant')."""
     lang = i18n.normalize_language(value) if isinstance(value, str) else None
     if lang is None:
-        raise ValueError(f"must be one of: {', '.join(i18n.LANGUAGES)} (regional tags such "
-                         "as zh-TW or th_TH are understood).")
+        raise RuleError(gettext_noop(
+            "must be one of: {choices} (regional tags such as zh-TW or th_TH are "
+            "understood)."), choices=", ".join(i18n.LANGUAGES))
     return lang
 
 
 def _referral_code(value: Any) -> str:
     """A referral code as members type it (case and spaces ignored)."""
     if not isinstance(value, str) or not 1 <= len(value.strip()) <= 16:
-        raise ValueError('must be a referral code such as "K7QM2XHP".')
+        raise RuleError(gettext_noop('must be a referral code such as "K7QM2XHP".'))
     return value.strip().upper().replace(" ", "")
 
 
@@ -34,7 +36,7 @@ def _birthday(value: Any) -> date:
     except ValueError:
         born = None
     if not isinstance(born, date) or not date(1900, 1, 1) <= born <= date.today():
-        raise ValueError("must be a past date written YYYY-MM-DD.")
+        raise RuleError(gettext_noop("must be a past date written YYYY-MM-DD."))
     return born
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.i18n import gettext_noop
 from app.merchants.schemas import MerchantCreate
 from app.models import ApiKey, Merchant
 from app.models.base import utcnow
@@ -35,7 +36,7 @@ def get_merchant(merchant_id: int) -> Merchant:
     """A merchant by id, or NotFound."""
     merchant = db.session.get(Merchant, merchant_id)
     if merchant is None:
-        raise NotFound(f"There is no merchant {merchant_id}.")
+        raise NotFound(gettext_noop("There is no merchant {id}."), values={"id": merchant_id})
     return merchant
 
 
@@ -57,7 +58,7 @@ def revoke_key(key_id: int) -> ApiKey:
     """Revoke an API key at once (revoking a revoked key changes nothing)."""
     row = db.session.get(ApiKey, key_id)
     if row is None:
-        raise NotFound(f"There is no API key {key_id}.")
+        raise NotFound(gettext_noop("There is no API key {key}."), values={"key": key_id})
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         db.session.flush()
@@ -68,9 +69,10 @@ def rotate_key(key_id: int) -> tuple[ApiKey, str]:
     """Replace an active API key: revoke it and issue a new one for the same merchant."""
     old = db.session.get(ApiKey, key_id)
     if old is None:
-        raise NotFound(f"There is no API key {key_id}.")
+        raise NotFound(gettext_noop("There is no API key {key}."), values={"key": key_id})
     if old.revoked_at is not None:
-        raise ValidationError(f"API key {key_id} is already revoked; create a new one "
-                              "with `walletpass create-api-key`.", code="key_revoked")
+        raise ValidationError(gettext_noop("API key {key} is already revoked; create a new one "
+                                           "with `walletpass create-api-key`."),
+                              code="key_revoked", values={"key": key_id})
     revoke_key(key_id)
     return issue_key(old.merchant)

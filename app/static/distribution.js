@@ -137,7 +137,7 @@
           list.innerHTML = "";
           (body.errors || []).slice(0, 20).forEach(function (e) {
             var li = document.createElement("li");
-            li.textContent = "#" + e.row + ": " + e.message;
+            li.textContent = "#" + e.row + (e.field ? " \u00b7 " + e.field : "") + ": " + e.message;
             list.appendChild(li);
           });
         } else {

@@ -24,15 +24,20 @@ def touch_pass(member: Member, now: datetime | None = None) -> None:
     after the previous one; otherwise a device asking If-Modified-Since could miss an
     update made within the same second.
     """
+    member.pass_version, member.pass_updated_at = next_pass(member, now)
+    session = object_session(member)
+    if session is not None:
+        wake(session, PASS_UPDATES)
+
+
+def next_pass(member: Member, now: datetime | None = None) -> tuple[int, datetime]:
+    """The pass version and Last-Modified time a change moves a member's pass to (see
+    touch_pass, which sets them; the caller that writes them itself wakes the sweep)."""
     now = (now or utcnow()).replace(microsecond=0)
     previous = member.pass_updated_at.replace(microsecond=0) if member.pass_updated_at else None
     if previous is not None and now <= previous:
         now = previous + timedelta(seconds=1)
-    member.pass_version = (member.pass_version or 1) + 1
-    member.pass_updated_at = now
-    session = object_session(member)
-    if session is not None:
-        wake(session, PASS_UPDATES)
+    return (member.pass_version or 1) + 1, now
 
 
 def bump_passes(session: Session, *where: Any) -> None:

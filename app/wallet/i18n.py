@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from app import i18n as catalogs
+from app.i18n import pgettext_noop
 
 LANGUAGES: tuple[str, ...] = ("en", "th", "zh-Hant", "vi", "ms")
 DEFAULT_LANGUAGE = "en"
@@ -30,6 +31,29 @@ Overrides = Mapping[str, Mapping[str, str]]
 # (app/translations). zh-Hant is written for Taiwan and Hong Kong readers alike; Malay is
 # Bahasa Malaysia.
 CARD_CONTEXT = "card"
+CARD_TEXTS = (
+    pgettext_noop("card", "About"), pgettext_noop("card", "Add to Apple Wallet"),
+    pgettext_noop("card", "Add to Google Wallet"), pgettext_noop("card", "Address"),
+    pgettext_noop("card", "Balance"), pgettext_noop("card", "Email"),
+    pgettext_noop("card", "Expires"), pgettext_noop("card", "Join"),
+    pgettext_noop("card", "Member"), pgettext_noop("card", "Member ID"),
+    pgettext_noop("card", "Member since"), pgettext_noop("card", "Name"),
+    pgettext_noop("card", "New reward available: %@"), pgettext_noop("card", "Next reward"),
+    pgettext_noop("card", "Opening hours"), pgettext_noop("card", "Perks"),
+    pgettext_noop("card", "Phone"), pgettext_noop("card", "Points"),
+    pgettext_noop("card", "Points expiring"), pgettext_noop("card", "Referral code"),
+    pgettext_noop("card", "Rewards"), pgettext_noop("card", "Show this card at checkout"),
+    pgettext_noop("card", "Stamps"), pgettext_noop("card", "Terms and conditions"),
+    pgettext_noop("card", "Tier"), pgettext_noop("card", "Visit us"),
+    pgettext_noop("card", "Visits"), pgettext_noop("card", "Washes"),
+    pgettext_noop("card", "Website"), pgettext_noop("card", "You now have %@ points"),
+    pgettext_noop("card", "You now have %@ stamps"),
+    pgettext_noop("card", "You now have %@ washes"),
+    pgettext_noop("card", "Your balance is now %@"), pgettext_noop("card", "Your loyalty card"),
+    pgettext_noop("card", "Your tier is now %@"),
+)
+"""The card vocabulary (labels and change messages) as written in English, marked for the
+catalogs: a card text equal to one of them shows translated on phones in those languages."""
 
 
 def builtin() -> dict[str, dict[str, str]]:
