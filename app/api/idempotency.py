@@ -17,16 +17,15 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from flask import g, request
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import select
 
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import IdempotencyRecord
-from app.rows import insert_one_ignore
+from app.rows import insert_one_ignore, update_by_id
 from app.safejson import request_json
 
 HEADER = "Idempotency-Key"
@@ -88,17 +87,9 @@ def _run(view: View, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], int]:
         return _replay(_find(key), digest)
     g.idempotency_key = key
     body, status = view(*args, **kwargs)
-    db.session.execute(_store_answer(), {"claimed": claimed, "status": status,
-                                         "response": body})
+    db.session.execute(update_by_id(IdempotencyRecord.__table__),
+                       {"_id": claimed, "status": status, "response": body})
     return _commit((body, status))
-
-
-@cache
-def _store_answer() -> Update:
-    """The UPDATE storing a claimed key's answer, built once (of the table: no ORM
-    bulk-update work)."""
-    table = IdempotencyRecord.__table__
-    return update(table).where(table.c.id == bindparam("claimed"))
 
 
 def _commit(result: tuple[dict[str, Any], int]) -> tuple[dict[str, Any], int]:
