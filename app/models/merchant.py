@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import ForeignKey, Select, String, bindparam, select
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
@@ -56,15 +55,3 @@ class ApiKey(db.Model):  # type: ignore[name-defined,misc]
         plain = KEY_PREFIX + secrets.token_urlsafe(32)
         row = cls(merchant=merchant, key_hash=cls.hash_key(plain), hint=plain[:7])
         return row, plain
-
-    @classmethod
-    def find_active(cls, plain: str) -> ApiKey | None:
-        """The active key row for a presented key, or None."""
-        return db.session.scalar(_active_key(), {"key_hash": cls.hash_key(plain)})
-
-
-@cache
-def _active_key() -> Select[ApiKey]:
-    """find_active's statement, built once (every API request runs it)."""
-    return (select(ApiKey).options(joinedload(ApiKey.merchant))
-            .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
