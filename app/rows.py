@@ -71,8 +71,7 @@ def insert_now(obj: Any) -> None:
             setattr(obj, column.key, value)
         values[column.key] = value
     obj.id = db.session.connection().scalar(_insert_returning_id(table), values)
-    make_transient_to_detached(obj)
-    db.session.add(obj)
+    _attach(obj)
 
 
 @cache
@@ -89,9 +88,14 @@ def loaded(model: Any, values: dict[str, Any]) -> Any:
     if held is not None:
         return held
     obj = model(**values)
+    _attach(obj)
+    return obj
+
+
+def _attach(obj: Any) -> None:
+    """Add an object whose row is in the database to the session as loaded (no query)."""
     make_transient_to_detached(obj)
     db.session.add(obj)
-    return obj
 
 
 def update_now(obj: Any, values: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, event, func, inspect, select
-from sqlalchemy.orm import Session, SessionTransaction, defer, joinedload
+from sqlalchemy.orm import Session, SessionTransaction, defaultload, defer, joinedload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from app.errors import Conflict, ValidationError
@@ -59,30 +59,18 @@ class Posting:
 
 
 def standing_loads(program: _AbstractLoad | None = None, *, tiers: bool = True,
-                   rewards: bool = False, locking: bool = False) -> list[_AbstractLoad]:
+                   rewards: bool = False) -> list[_AbstractLoad]:
     """Loader options that bring a member's tier and program (its rules, and its tiers or
     active rewards as asked) in the member's own query: answers and cards then make no
     lazy loads. `program` continues a given loader (e.g. contains_eager of a join). With the
     program's tiers, the member's tier is not joined again: it is one of them, and a
-    many-to-one by key resolves from the session's identity map without a query. With
-    `locking` (a point transaction), the program's text and JSON columns that no point
-    transaction reads are deferred (UNUSED_WHEN_LOCKED): fewer columns to describe and
-    decode on every row of the join."""
+    many-to-one by key resolves from the session's identity map without a query."""
     program = program if program is not None else joinedload(Member.program)
-    loads = [program.joinedload(Program.rules)]
-    loads.append(program.joinedload(Program.tiers) if tiers else joinedload(Member.tier))
+    loads = [program.joinedload(Program.rules),
+             program.joinedload(Program.tiers) if tiers else joinedload(Member.tier)]
     if rewards:
         loads.append(program.joinedload(Program.rewards))
-    if locking:
-        loads.append(program.options(*(defer(column) for column in UNUSED_WHEN_LOCKED)))
     return loads
-
-
-UNUSED_WHEN_LOCKED = (Program.description, Program.back_text, Program.terms,
-                      Program.locations, Program.translations, Program.signup_fields,
-                      Program.mail_switches, Program.draft)
-"""The program's columns a point transaction does not read (loaded on first use if one
-does, at the cost of a query)."""
 
 
 def lock_member(member_id: int) -> Member:
@@ -95,7 +83,7 @@ def lock_member(member_id: int) -> Member:
         if held is not None:
             return held
     row = db.session.execute(locking(select(Member).where(Member.id == member_id)
-                                     .options(*standing_loads(locking=True)))).unique().one_or_none()
+                                     .options(*standing_loads()))).unique().one_or_none()
     assert row is not None
     return held_locked(*row)
 
@@ -143,10 +131,22 @@ def first_expiry_column() -> Any:
 
 
 def locking(stmt: Select[Any]) -> Select[Any]:
-    """A member query that locks and re-reads its rows, adding the soonest expiry of their
-    open lots as a second column (pass both to held_locked)."""
+    """A member query that locks and re-reads its rows for a point transaction, adding the
+    soonest expiry of their open lots as a second column (pass both to held_locked). The
+    program's columns no point transaction reads are not read (UNUSED_WHEN_LOCKED): fewer
+    columns to describe and decode on every row of the join."""
     return (stmt.add_columns(first_expiry_column()).with_for_update(of=Member)
+            .options(defaultload(Member.program).options(*_UNREAD))
             .execution_options(populate_existing=True))
+
+
+UNUSED_WHEN_LOCKED = (Program.description, Program.back_text, Program.terms,
+                      Program.locations, Program.translations, Program.signup_fields,
+                      Program.mail_switches, Program.draft)
+"""The program's columns a point transaction does not read (loaded on first use if one
+does, at the cost of a query)."""
+
+_UNREAD = tuple(defer(column) for column in UNUSED_WHEN_LOCKED)
 
 
 def held_locked(member: Member, first_expiry: datetime | None) -> Member:

@@ -151,7 +151,7 @@ def _merchant_member(lock: bool) -> Select[Any]:
     """get_member's statement (locking, or not), built once (every API call on a member
     runs it)."""
     stmt = (select(Member).join(Program)
-            .options(*standing_loads(contains_eager(Member.program), locking=lock))
+            .options(*standing_loads(contains_eager(Member.program)))
             .where(Member.id == bindparam("member_id"),
                    Program.merchant_id == bindparam("merchant_id")))
     return locking(stmt) if lock else stmt
